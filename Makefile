@@ -1,0 +1,53 @@
+# PBQMS — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/pbqms
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-sqlite test-postgres test-browser-check lint bench messages clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## Build the demo organisation on SQLite and serve it on http://127.0.0.1:8000
+demo: install
+	$(BIN)/pbqms demo
+
+## Every test, on SQLite and then on PostgreSQL
+test: install test-browser-check lint test-sqlite test-postgres
+
+test-browser-check:
+	@if [ ! -x "$${PBQMS_CHROMIUM:-/usr/bin/chromium}" ]; then \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	  echo "!!! NO CHROMIUM at $${PBQMS_CHROMIUM:-/usr/bin/chromium}: BROWSER TESTS WILL BE SKIPPED  !!!"; \
+	  echo "!!! install it with: apt-get install chromium                                       !!!"; \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/pbqms makemigrations --check --dry-run > /dev/null
+	$(BIN)/mypy
+
+test-sqlite: install
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Benchmarks on PostgreSQL at --scale 50000 (about 1.5 million members)
+bench: install
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pbqms_bench} $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## Rebuild the translation catalogues (needs GNU gettext)
+messages: install
+	cd pbqms && ../$(BIN)/pbqms makemessages -l zh_Hans -l en --no-obsolete && ../$(BIN)/pbqms compilemessages
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

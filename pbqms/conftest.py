@@ -1,0 +1,111 @@
+"""Shared fixtures: a small tree with a unit inside and one outside every role's scope, and one
+user per role, so tests can run each check as every role (the GRC-style scope matrix).
+
+Tree:
+    GRP  集团党委 (committee)
+    ├── SUB1 一矿党委 (committee)               ← committee/department roles sit here
+    │   ├── B01 第一党支部 (branch)            ← branch roles sit here
+    │   │   └── B01G1 第一党小组 (group)       ← group leader sits here
+    │   └── B02 第二党支部 (branch)
+    └── SUB2 二矿党委 (committee)
+        └── B03 第三党支部 (branch)            ← outside everybody's scope but admin's
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from pbqms.accounts import services as accounts
+from pbqms.accounts.models import Role, User
+from pbqms.members import services as members
+from pbqms.members.models import Member, PartyStatus
+from pbqms.orgs import services as orgs
+from pbqms.orgs.models import Unit, UnitKind
+
+PASSWORD = "Test#2026pw"
+
+
+@dataclass
+class Tree:
+    grp: Unit
+    sub1: Unit
+    b01: Unit
+    g1: Unit
+    b02: Unit
+    sub2: Unit
+    b03: Unit
+    m01: Member  # full member of B01, in group G1
+    m02: Member  # full member of B02
+    m03: Member  # full member of B03 (outside)
+
+    def unit(self, code: str) -> Unit:
+        return Unit.objects.get(code=code)
+
+
+# A valid ID number generator (GB 11643) for tests.
+def make_id_number(seq: int, born: dt.date = dt.date(1985, 3, 12), male: bool = True) -> str:
+    from pbqms.members.idnumber import check_digit
+
+    order = (seq % 499) * 2 + (1 if male else 0)
+    body = f"320102{born:%Y%m%d}{order:03d}"
+    return body + check_digit(body)
+
+
+@pytest.fixture
+def tree(db) -> Tree:
+    grp = orgs.create_unit(None, code="GRP", name="集团党委", kind=UnitKind.COMMITTEE, parent=None)
+    sub1 = orgs.create_unit(None, code="SUB1", name="一矿党委", kind=UnitKind.COMMITTEE, parent=grp)
+    b01 = orgs.create_unit(None, code="B01", name="第一党支部", kind=UnitKind.BRANCH, parent=sub1, order=1)
+    g1 = orgs.create_unit(None, code="B01G1", name="第一党小组", kind=UnitKind.GROUP, parent=b01)
+    b02 = orgs.create_unit(None, code="B02", name="第二党支部", kind=UnitKind.BRANCH, parent=sub1, order=2)
+    sub2 = orgs.create_unit(None, code="SUB2", name="二矿党委", kind=UnitKind.COMMITTEE, parent=grp)
+    b03 = orgs.create_unit(None, code="B03", name="第三党支部", kind=UnitKind.BRANCH, parent=sub2)
+    born = dt.date(1985, 3, 12)
+    m01 = members.create_member(None, unit=b01, group=g1, name="张三", gender="M", status=PartyStatus.FULL,
+                                id_number=make_id_number(1, born), birth_date=born, phone="13800001111",
+                                status_date=dt.date(2010, 7, 1))
+    m02 = members.create_member(None, unit=b02, name="李四", gender="M", status=PartyStatus.FULL,
+                                id_number=make_id_number(2, born), status_date=dt.date(2011, 7, 1))
+    m03 = members.create_member(None, unit=b03, name="王五", gender="M", status=PartyStatus.FULL,
+                                id_number=make_id_number(3, born), status_date=dt.date(2012, 7, 1))
+    return Tree(grp, sub1, b01, g1, b02, sub2, b03, m01, m02, m03)
+
+
+# Where each role's assignment sits in the fixture tree.
+ROLE_UNIT = {
+    Role.COMMITTEE_SECRETARY: "SUB1",
+    Role.COMMITTEE_ADMIN: "SUB1",
+    Role.DEPARTMENT_STAFF: "SUB1",
+    Role.INTERNAL_AUDITOR: "SUB1",
+    Role.BRANCH_SECRETARY: "B01",
+    Role.BRANCH_COMMITTEE: "B01",
+    Role.GROUP_LEADER: "B01G1",
+    Role.MEMBER: "B01",
+}
+ALL_ROLES = list(ROLE_UNIT)
+
+
+def make_user(tree: Tree, role: str) -> User:
+    user = accounts.create_user(None, username=f"u_{role}", password=PASSWORD, validate=False,
+                                member=tree.m01 if role == Role.MEMBER else None)
+    accounts.grant_role(None, user, role, Unit.objects.get(code=ROLE_UNIT[role]))
+    return user
+
+
+@pytest.fixture
+def users(tree) -> dict[str, User]:
+    return {role: make_user(tree, role) for role in ALL_ROLES}
+
+
+@pytest.fixture(params=ALL_ROLES)
+def any_role(request, tree):
+    """Runs the test once per role; yields (role, user)."""
+    return request.param, make_user(tree, request.param)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return User.objects.create_superuser("root", "root@example.com", PASSWORD)
