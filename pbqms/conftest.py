@@ -109,3 +109,9 @@ def any_role(request, tree):
 @pytest.fixture
 def admin_user(db) -> User:
     return User.objects.create_superuser("root", "root@example.com", PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher (asserted in accounts tests); tests hash many passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -77,11 +77,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "pbqms.accounts.middleware.UserLanguageMiddleware",
     "pbqms.accounts.middleware.IdleTimeoutMiddleware",
     "pbqms.accounts.middleware.PasswordExpiryMiddleware",
     "pbqms.audit.middleware.AuditContextMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -166,6 +166,7 @@ STATIC_ROOT = Path(os.environ.get("PBQMS_STATIC_ROOT", DATA_DIR / "static"))
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("PBQMS_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
 WHITENOISE_USE_FINDERS = not PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024

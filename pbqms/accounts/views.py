@@ -18,7 +18,7 @@ from pbqms.audit.context import client_ip
 
 from . import services
 from .forms import LoginForm, PasswordChangeForm
-from .models import LoginEvent
+from .models import LoginEvent, User
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -82,6 +82,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = redirect(_safe_next(request, "/"))
     if code in dict(settings.LANGUAGES) and check_for_language(code):
         if request.user.is_authenticated:
-            type(request.user).objects.filter(pk=request.user.pk).update(language=code)
+            User.objects.filter(pk=request.user.pk).update(language=code)
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax")
     return response

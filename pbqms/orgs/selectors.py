@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Substr
 
 from pbqms import scope
 from pbqms.members.models import Member, MemberState, PartyStatus
 
-from .models import Unit, UnitKind
+from .models import Unit, UnitKind, path_segment
 
 
 def ancestors(unit: Unit) -> list[Unit]:
@@ -75,3 +78,111 @@ def roots(user: Any) -> list[Unit]:
 def search(user: Any, text: str, limit: int = 50) -> QuerySet[Unit]:
     text = text.strip()
     return scope.units(user).filter(Q(name__icontains=text) | Q(code__icontains=text)).order_by("path")[:limit]
+
+
+# ---- reads for the web UI (tree browser, unit page, forms) --------------------------------
+
+def child_rows(user: Any, parent: Unit, offset: int = 0, limit: int = 200) -> tuple[list[Unit], bool]:
+    """One level of the tree under `parent`, each row knowing whether it has readable sub-units.
+
+    One query whatever the level's size; a level larger than `limit` is read page by page.
+    Returns (rows, more).
+    """
+    readable = scope.units(user)
+    qs = children(user, parent).annotate(has_children=Exists(readable.filter(parent=OuterRef("pk"))))
+    rows = list(qs[offset:offset + limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def mark_has_children(user: Any, units: list[Unit]) -> list[Unit]:
+    """Set `has_children` on a short list of units (scope roots, search hits): one query."""
+    if units:
+        parents = set(scope.units(user).filter(parent__in=units).values_list("parent_id", flat=True).distinct())
+        for u in units:
+            u.has_children = u.pk in parents  # type: ignore[attr-defined]
+    return units
+
+
+def subtree_member_counts(user: Any, units: list[Unit]) -> dict[int, int]:
+    """Active people the user may read in each unit's subtree (a party group: its own members).
+
+    Siblings cost one query (grouped by their path segment); a mixed short list (roots, search
+    hits) costs one query with one filtered count per unit, plus one for party groups.
+    """
+    counts = {u.pk: 0 for u in units}
+    people = scope.members(user).filter(state=MemberState.ACTIVE)
+    groups = [u for u in units if u.kind == UnitKind.GROUP]
+    others = [u for u in units if u.kind != UnitKind.GROUP]
+    if groups:
+        rows = people.filter(group_id__in=[g.pk for g in groups]).values("group_id").annotate(n=Count("id"))
+        for r in rows.order_by():
+            counts[r["group_id"]] = r["n"]
+    if not others:
+        return counts
+    parent_ids = {u.parent_id for u in others}
+    if len(parent_ids) == 1 and len(others) > 1 and others[0].parent_id is not None:
+        # Siblings: the segment after the parent's path names the child the person sits under.
+        cut = len(others[0].path)
+        prefix = others[0].path[:cut - len(path_segment(others[0].pk))]
+        by_path = {u.path: u.pk for u in others}
+        rows = (people.filter(org_path__startswith=prefix).exclude(org_path=prefix)
+                .annotate(seg=Substr("org_path", 1, cut)).values("seg").annotate(n=Count("id")).order_by())
+        for r in rows:
+            if r["seg"] in by_path:
+                counts[by_path[r["seg"]]] = r["n"]
+        return counts
+    wanted = reduce(or_, (Q(org_path__startswith=u.path) for u in others))
+    agg = people.filter(wanted).aggregate(
+        **{f"u{u.pk}": Count("id", filter=Q(org_path__startswith=u.path)) for u in others})
+    for u in others:
+        counts[u.pk] = agg[f"u{u.pk}"] or 0
+    return counts
+
+
+def unit_member_counts(user: Any, unit: Unit) -> dict[str, int]:
+    """People by party status in the unit's subtree; for a party group, its own members."""
+    if unit.kind != UnitKind.GROUP:
+        return member_counts(unit.path, user)
+    counts = {k: 0 for k in PartyStatus.values}
+    rows = (scope.members(user).filter(state=MemberState.ACTIVE, group=unit)
+            .values("status").annotate(n=Count("id")).order_by())
+    for row in rows:
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def current_committee(unit: Unit) -> list[Any]:
+    """The posts now held on the unit's committee (书记 first), with their holders: one query."""
+    from pbqms.members.models import CommitteeRole, CommitteeRoleKind
+
+    order = {code: i for i, code in enumerate(CommitteeRoleKind.values)}
+    rows = list(CommitteeRole.objects.filter(unit=unit, ended_on__isnull=True).select_related("member"))
+    return sorted(rows, key=lambda r: (order.get(r.role, 99), r.started_on, r.pk))
+
+
+def unit_moves(unit: Unit) -> QuerySet[Any]:
+    from .models import UnitMove
+
+    return UnitMove.objects.filter(unit=unit).select_related("from_parent", "to_parent", "moved_by")
+
+
+def unit_choices(user: Any, limit: int = 300) -> tuple[list[Unit], bool]:
+    """Active units the user may read, tree order, for a filter's drop-down; (rows, more)."""
+    rows = list(scope.units(user).filter(dissolved_on__isnull=True).order_by("path")[:limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def move_targets(user: Any, unit: Unit, limit: int = 200) -> list[Unit]:
+    """Units `unit` may move under: writable, of an allowed kind, not inside its own subtree."""
+    from .models import ALLOWED_PARENTS
+
+    kinds = [k for k in ALLOWED_PARENTS.get(unit.kind, set()) if k]
+    qs = (scope.unit_write_choices(user).filter(kind__in=kinds).exclude(path__startswith=unit.path)
+          .exclude(pk=unit.parent_id).order_by("path"))
+    return list(qs[:limit])
+
+
+def groups_of(unit: Unit) -> QuerySet[Unit]:
+    """The unit's active party groups."""
+    return Unit.objects.filter(parent=unit, kind=UnitKind.GROUP, dissolved_on__isnull=True).order_by(
+        "order", "code")
