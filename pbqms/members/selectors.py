@@ -43,3 +43,48 @@ def member_list(user: Any, *, unit: Unit | None = None, q: str = "", status: str
     if education:
         qs = qs.filter(education=education)
     return qs.select_related("unit", "group").order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+# ---- reads for the web UI -------------------------------------------------------------------
+
+def filtered_members(user: Any, *, unit: Unit | None = None, **filters: Any) -> QuerySet[Member]:
+    """member_list, where a party group as `unit` means the people of that group."""
+    from pbqms.orgs.models import UnitKind
+
+    if unit is not None and unit.kind == UnitKind.GROUP:
+        return member_list(user, **filters).filter(group=unit)
+    return member_list(user, unit=unit, **filters)
+
+
+def next_status(member: Member) -> str | None:
+    """The one step the development ladder allows next, or None (full members, the masses' only
+    step is to apply)."""
+    from .models import STATUS_LADDER, PartyStatus
+
+    if member.status == PartyStatus.MASSES:
+        return PartyStatus.APPLICANT
+    if member.status in STATUS_LADDER and member.status != PartyStatus.FULL:
+        return STATUS_LADDER[STATUS_LADDER.index(member.status) + 1]
+    return None
+
+
+def status_steps(member: Member) -> QuerySet[Any]:
+    return member.status_steps.order_by("date", "id")
+
+
+def committee_posts(member: Member) -> QuerySet[Any]:
+    """Every post the person holds or held, current first."""
+    return member.committee_roles.select_related("unit").order_by("ended_on", "-started_on", "-id")
+
+
+def transfers(member: Member) -> QuerySet[Any]:
+    return member.transfers.select_related("from_unit", "to_unit").order_by("-date", "-id")
+
+
+def member_unit_choices(user: Any, limit: int = 300) -> tuple[list[Unit], bool]:
+    """Units the user may add people to (branches, general branches, committees); (rows, more)."""
+    from .services import MEMBER_UNIT_KINDS
+
+    rows = list(scope.member_write_units(user).filter(kind__in=list(MEMBER_UNIT_KINDS)).order_by("path")
+                [:limit + 1])
+    return rows[:limit], len(rows) > limit

@@ -97,7 +97,8 @@ def child_rows(user: Any, parent: Unit, offset: int = 0, limit: int = 200) -> tu
 def mark_has_children(user: Any, units: list[Unit]) -> list[Unit]:
     """Set `has_children` on a short list of units (scope roots, search hits): one query."""
     if units:
-        parents = set(scope.units(user).filter(parent__in=units).values_list("parent_id", flat=True).distinct())
+        readable = scope.units(user).filter(parent__in=units)
+        parents = set(readable.values_list("parent_id", flat=True).distinct())
         for u in units:
             u.has_children = u.pk in parents  # type: ignore[attr-defined]
     return units

@@ -1,0 +1,88 @@
+"""Template helpers shared by the web pages: the server-drawn bar chart and audit-change rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+# Geometry of the horizontal bar chart, in SVG user units (the SVG scales to its box).
+CHART_WIDTH = 480
+LABEL_WIDTH = 150
+VALUE_WIDTH = 56
+ROW_HEIGHT = 28
+BAR_HEIGHT = 18
+
+
+@register.inclusion_tag("core/_bar_chart.html")
+def bar_chart(rows: list[tuple[str, int]], title: str = "") -> dict[str, Any]:
+    """A horizontal bar chart drawn as inline SVG on the server: no script, no chart library."""
+    top = max((v for _label, v in rows), default=0) or 1
+    span = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    bars = []
+    for i, (label, value) in enumerate(rows):
+        width = round(span * value / top, 1) if value else 0
+        y = i * ROW_HEIGHT
+        # Coordinates as strings so the template's number localisation never touches them.
+        bars.append({"label": label, "value": value, "bar_y": f"{y + (ROW_HEIGHT - BAR_HEIGHT) / 2:g}",
+                     "text_y": f"{y + ROW_HEIGHT / 2 + 4:g}", "width": f"{width:g}",
+                     "value_x": f"{LABEL_WIDTH + width + 6:g}"})
+    return {"bars": bars, "title": title, "width": CHART_WIDTH, "height": max(1, len(rows)) * ROW_HEIGHT,
+            "label_x": LABEL_WIDTH - 8, "bar_x": LABEL_WIDTH, "bar_height": BAR_HEIGHT}
+
+
+def _model(label: str) -> Any:
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+@register.filter
+def record_type(label: str) -> str:
+    """'members.member' → the model's verbose name."""
+    model = _model(label)
+    return str(model._meta.verbose_name) if model else label
+
+
+def _show(field: Any, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if field is not None and getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+@register.filter
+def change_rows(entry: Any) -> list[dict[str, str]]:
+    """Each changed field of an audit entry as {label, before, after}, choice codes as their labels."""
+    model = _model(entry.model)
+    rows = []
+    for name, pair in (entry.changes or {}).items():
+        before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list | tuple) else (None, pair)
+        field = None
+        label = name
+        if model is not None:
+            try:
+                field = model._meta.get_field(name)
+                label = str(getattr(field, "verbose_name", name))
+            except FieldDoesNotExist:
+                field = None
+        rows.append({"label": label, "before": _show(field, before), "after": _show(field, after),
+                     "added": before in (None, ""), "removed": after in (None, "")})
+    return rows
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
