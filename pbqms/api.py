@@ -1,5 +1,67 @@
-"""REST API root — /api/v1/. Each capability adds its router from its own api.py."""
+"""REST API root — /api/v1/. Each capability adds its router from its own api.py.
 
-from ninja import NinjaAPI
+Every operation but POST /auth/token needs a bearer token (or a signed-in session, for the
+interactive docs). Refusals answer {"detail": message} in the caller's language: 401 without
+credentials, 403 inside scope without the right, 404 outside scope, 422 when a rule refuses.
+"""
 
-api = NinjaAPI(title="PBQMS API", version="1", urls_namespace="api")
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Swagger
+from ninja.errors import AuthenticationError
+from ninja.renderers import JSONRenderer
+
+from pbqms.accounts.api import AUTH
+from pbqms.accounts.api import router as auth_router
+from pbqms.members.api import router as members_router
+from pbqms.orgs.api import router as units_router
+
+
+class _Renderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # Chinese names stay readable in the raw JSON
+
+
+api = NinjaAPI(
+    title="PBQMS API",
+    version="1",
+    description="党建质量管理体系平台 — units and people, scoped like the web UI. "
+                "Get a token from POST /api/v1/auth/token, then send `Authorization: Bearer <token>`.",
+    urls_namespace="api",
+    auth=AUTH,
+    # Swagger UI from ninja's own static files (ninja is in INSTALLED_APPS); no validator badge,
+    # which would call validator.swagger.io: the system runs on isolated intranets.
+    docs=Swagger(settings={"validatorUrl": None}),
+    renderer=_Renderer(),
+)
+
+api.add_router("/auth", auth_router)
+api.add_router("/units", units_router)
+api.add_router("/members", members_router)
+
+
+def _detail(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return api.create_response(request, {"detail": message}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return _detail(request, " ".join(exc.messages), 422)
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _detail(request, _("You may not change this record."), 403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    # Outside the caller's scope looks exactly like a record that does not exist.
+    return _detail(request, _("Not found."), 404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _detail(request, _("Sign in first: send a valid API token."), 401)

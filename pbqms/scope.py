@@ -14,7 +14,7 @@ from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -257,6 +257,30 @@ def audit_entries(user: Any) -> QuerySet[Any]:
         return AuditEntry.objects.none()
     paths = tuple(p for p in s.read_paths)
     return AuditEntry.objects.filter(_prefix_q("org_path", paths))
+
+
+def can_manage_accounts(user: Any) -> bool:
+    return bool(get_scope(user).unit_write_paths)
+
+
+def accounts(user: Any) -> QuerySet[Any]:
+    """Accounts an administrator manages: those holding a role, or linked to a person, in their subtree."""
+    from pbqms.accounts.models import User
+
+    paths = get_scope(user).unit_write_paths
+    if not paths:
+        return User.objects.none()
+    if "" in paths:
+        return User.objects.all()
+    q = _prefix_q("role_assignments__unit__path", paths) | _prefix_q("member__org_path", paths)
+    return User.objects.filter(pk__in=User.objects.filter(q).values("pk"))
+
+
+def account_or_404(user: Any, pk: int | str) -> Any:
+    try:
+        return accounts(user).get(pk=int(pk))
+    except (ValueError, TypeError, ObjectDoesNotExist):
+        raise Http404
 
 
 def can_import_roster(user: Any) -> bool:

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
@@ -23,6 +23,7 @@ from .schemas import ErrorOut, TokenIn, TokenOut
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+MAX_OFFSET = 2**31 - 1  # beyond what any database here holds, and inside every backend's integer range
 
 
 def _activate_language(request: HttpRequest, user: User) -> None:
@@ -78,7 +79,7 @@ def actor(request: HttpRequest) -> User:
 def page(qs: QuerySet[Any], limit: int, offset: int) -> tuple[list[Any], int]:
     """One page of `qs` and the total count: two queries whatever the size."""
     limit = max(1, min(limit, MAX_LIMIT))
-    offset = max(0, offset)
+    offset = max(0, min(offset, MAX_OFFSET))
     return list(qs[offset:offset + limit]), qs.count()
 
 
@@ -95,8 +96,8 @@ def token(request: HttpRequest, payload: TokenIn) -> Any:
         user = services.authenticate(payload.username, payload.password, ip=ip,
                                      user_agent=request.headers.get("User-Agent", ""))
     except services.LoginRefused as refused:
-        return 401, {"detail": refused.message}
+        return Status(401, {"detail": refused.message})
     _activate_language(request, user)
     if services.password_expired(user):
-        return 401, {"detail": _("Your password has expired; change it in the web interface first.")}
+        return Status(401, {"detail": _("Your password has expired; change it in the web interface first.")})
     return {"token": services.issue_token(user, ip=ip)}

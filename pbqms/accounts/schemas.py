@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Schema
 from pydantic import Field
 
@@ -16,6 +18,13 @@ class TokenOut(Schema):
 
 
 class ErrorOut(Schema):
-    """Every refusal: 401, 403, 404 and 422 from a business rule answer {"detail": message}."""
+    """Every refusal (401, 403, 404) answers {"detail": message} in the caller's language."""
 
     detail: str
+
+
+class InvalidOut(Schema):
+    """422: a business rule refused (detail is its message), or the request did not match the
+    schema (detail lists each problem with its location, as django-ninja reports it)."""
+
+    detail: str | list[dict[str, Any]]

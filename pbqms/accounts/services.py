@@ -152,3 +152,12 @@ def user_for_token(key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def unlock_user(actor: Any, user: User) -> None:
+    """Lift a lockout before it runs out (an administrator's decision, logged)."""
+    if actor is not None and not scope.accounts(actor).filter(pk=user.pk).exists():
+        raise scope.PermissionDenied
+    User.objects.filter(pk=user.pk).update(locked_until=None, failed_login_count=0)
+    audit.record(actor, AuditAction.UPDATE, user, {"locked_until": [str(user.locked_until), None]})

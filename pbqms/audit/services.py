@@ -30,7 +30,7 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name in fields:
         field = obj._meta.get_field(name)
-        if isinstance(field, models.ForeignKey):
+        if isinstance(field, models.ForeignKey) or not isinstance(field, models.Field):
             result[name] = _plain(getattr(obj, name))
         else:
             result[name] = _plain(getattr(obj, field.attname))

@@ -15,5 +15,6 @@ def navigation(request: Any) -> dict[str, Any]:
         "LANGUAGES_AVAILABLE": settings.LANGUAGES,
         "can_import": scope.can_import_roster(user),
         "can_read_audit": scope.can_read_audit_log(user),
+        "can_manage_accounts": scope.can_manage_accounts(user),
         "idle_minutes": settings.SESSION_IDLE_MINUTES,
     }

@@ -10,7 +10,6 @@ from ninja import Schema
 from pydantic import Field
 
 from pbqms import scope
-from pbqms.orgs.models import UnitKind
 
 from .models import (
     CommitteeRoleKind,
@@ -26,10 +25,10 @@ from .models import (
 class MemberOut(Schema):
     id: int
     name: str
-    gender: Gender
+    gender: str = Field(description="M or F.")
     ethnicity: str
     birth_date: dt.date | None
-    education: Education | Literal[""]
+    education: str = Field(description="One of the education codes, or empty.")
     id_number: str = Field(description="Masked (3201**********1234) unless the caller's role may read it, "
                                        "and then only on GET /members/{id}.")
     phone: str = Field(description="Masked like the ID number.")
@@ -68,15 +67,20 @@ class StatusStepOut(Schema):
     note: str
 
 
+def _code_if_readable(unit: Any, context: dict[str, Any]) -> str | None:
+    # The other end of a transfer (or a post's unit) may lie outside the caller's scope: unnamed.
+    return unit.code if unit is not None and scope.can_read_unit(context["request"].auth, unit) else None
+
+
 class CommitteeRoleOut(Schema):
-    unit: str
+    unit: str | None
     role: CommitteeRoleKind
     started_on: dt.date
     ended_on: dt.date | None
 
     @staticmethod
-    def resolve_unit(obj: Any) -> str:
-        return obj.unit.code
+    def resolve_unit(obj: Any, context: dict[str, Any]) -> str | None:
+        return _code_if_readable(obj.unit, context)
 
 
 class TransferOut(Schema):
@@ -88,22 +92,32 @@ class TransferOut(Schema):
     letter_number: str
     reason: str
 
-    # A transfer's other end may lie outside the caller's scope: it is left unnamed.
     @staticmethod
     def resolve_from_unit(obj: Any, context: dict[str, Any]) -> str | None:
-        unit = obj.from_unit
-        return unit.code if unit is not None and scope.can_read_unit(context["request"].auth, unit) else None
+        return _code_if_readable(obj.from_unit, context)
 
     @staticmethod
     def resolve_to_unit(obj: Any, context: dict[str, Any]) -> str | None:
-        unit = obj.to_unit
-        return unit.code if unit is not None and scope.can_read_unit(context["request"].auth, unit) else None
+        return _code_if_readable(obj.to_unit, context)
 
 
 class MemberDetail(MemberOut):
     status_steps: list[StatusStepOut]
     committee_roles: list[CommitteeRoleOut]
     transfers: list[TransferOut]
+
+    # members.api loads these with their units up front, so serialising costs no further query.
+    @staticmethod
+    def resolve_status_steps(obj: Any) -> list[Any]:
+        return obj.status_steps_list
+
+    @staticmethod
+    def resolve_committee_roles(obj: Any) -> list[Any]:
+        return obj.committee_roles_list
+
+    @staticmethod
+    def resolve_transfers(obj: Any) -> list[Any]:
+        return obj.transfers_list
 
 
 class MemberList(Schema):
@@ -112,7 +126,7 @@ class MemberList(Schema):
 
 
 class MemberCreate(Schema):
-    unit: str = Field(max_length=40, description="Code of the unit (a branch, or a committee or general branch).")
+    unit: str = Field(max_length=40, description="Code of the unit, usually a branch.")
     group: str | None = Field(None, max_length=40, description="Code of one of the unit's party groups.")
     name: str = Field(min_length=1, max_length=60)
     gender: Gender
@@ -153,10 +167,8 @@ class TransferIn(Schema):
         description="internal: to another unit of this system (内部转接); out: out of the system (转出).")
     date: dt.date
     to_unit: str | None = Field(None, max_length=40, description="internal: the receiving unit's code.")
-    group: str | None = Field(None, max_length=40, description="internal: a party group of the receiving unit.")
+    group: str | None = Field(None, max_length=40, description="internal: a party group of the new unit.")
     external_org: str = Field("", max_length=200, description="out: the organisation the relation goes to.")
     letter_number: str = Field("", max_length=60)
     reason: str = Field("", max_length=255)
 
-
-GROUP_KIND = UnitKind.GROUP

@@ -88,3 +88,12 @@ def member_unit_choices(user: Any, limit: int = 300) -> tuple[list[Unit], bool]:
     rows = list(scope.member_write_units(user).filter(kind__in=list(MEMBER_UNIT_KINDS)).order_by("path")
                 [:limit + 1])
     return rows[:limit], len(rows) > limit
+
+
+def member_group_choices(user: Any, limit: int = 300) -> tuple[list[Unit], bool]:
+    """Active party groups in the units the user may add people to, with their branch; (rows, more)."""
+    from pbqms.orgs.models import UnitKind
+
+    rows = list(scope.member_write_units(user).filter(kind=UnitKind.GROUP).select_related("parent")
+                .order_by("path")[:limit + 1])
+    return rows[:limit], len(rows) > limit

@@ -146,7 +146,7 @@ def advance_status(actor: Any, member: Member, new_status: str, *, date: dt.date
     if current == PartyStatus.MASSES:
         allowed = PartyStatus.APPLICANT
     elif current in STATUS_LADDER and current != PartyStatus.FULL:
-        allowed = STATUS_LADDER[STATUS_LADDER.index(current) + 1]
+        allowed = STATUS_LADDER[STATUS_LADDER.index(PartyStatus(current)) + 1]
     else:
         raise ValidationError(_("A full member has no further step."))
     if new_status != allowed:

@@ -10,20 +10,20 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from pbqms import scope
 from pbqms.accounts.api import DEFAULT_LIMIT, actor, page
-from pbqms.accounts.schemas import ErrorOut
+from pbqms.accounts.schemas import ErrorOut, InvalidOut
 
 from . import selectors, services
 from .models import Unit, UnitKind
-from .schemas import UnitCreate, UnitDetail, UnitDissolveIn, UnitList, UnitMoveIn, UnitOut, UnitUpdate
+from .schemas import UnitCreate, UnitDetail, UnitDissolveIn, UnitList, UnitMoveIn, UnitUpdate
 
 router = Router(tags=["units"])
 
-READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: InvalidOut}
+WRITE_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: InvalidOut}
 
 
 def _detail(request: HttpRequest, unit: Unit) -> Unit:
@@ -43,7 +43,7 @@ def _reload(unit: Unit) -> Unit:
 def unit_list(request: HttpRequest, kind: UnitKind | None = None,
               parent: str | None = Query(None, description="Only the direct sub-units of this unit."),
               q: str = Query("", description="Part of the name or code."),
-              active: bool | None = Query(None, description="true: only active units; false: only dissolved."),
+              active: bool | None = Query(None, description="true: active units only; false: dissolved."),
               limit: int = Query(DEFAULT_LIMIT, description="At most 500."), offset: int = 0) -> Any:
     """Units in the caller's scope, in tree order (siblings by their order when `parent` is given)."""
     user = actor(request)
@@ -62,7 +62,8 @@ def unit_list(request: HttpRequest, kind: UnitKind | None = None,
     return {"items": items, "count": count}
 
 
-@router.get("/{code}", response={200: UnitDetail, **READ_ERRORS}, operation_id="units_get", summary="Get a unit")
+@router.get("/{code}", response={200: UnitDetail, **READ_ERRORS}, operation_id="units_get",
+            summary="Get a unit")
 def unit_get(request: HttpRequest, code: str) -> Any:
     """One unit with its ancestors (those the caller may read) and the counts of its subtree."""
     return _detail(request, scope.unit_or_404(actor(request), code))
@@ -76,7 +77,7 @@ def unit_create(request: HttpRequest, payload: UnitCreate) -> Any:
     data = payload.dict(exclude={"parent"})
     unit = services.create_unit(user, parent=parent, **{**data, "kind": payload.kind.value,
                                                         "variant": payload.variant.value})
-    return 201, _detail(request, _reload(unit))
+    return Status(201, _detail(request, _reload(unit)))
 
 
 @router.patch("/{code}", response={200: UnitDetail, **WRITE_ERRORS}, operation_id="units_update",

@@ -26,7 +26,7 @@ class UnitOut(Schema):
     name: str
     kind: UnitKind
     variant: BranchVariant
-    parent: str | None = Field(None, description="The parent unit's code; null at the top of the caller's scope.")
+    parent: str | None = Field(None, description="The parent's code; null at the top of the caller's scope.")
     depth: int
     order: int
     founded_on: dt.date | None

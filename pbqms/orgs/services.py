@@ -33,7 +33,7 @@ def check_placement(kind: str, parent: Unit | None) -> None:
             raise ValidationError(_("Only a party committee can stand at the top of the tree."))
         raise ValidationError(
             _("A %(kind)s cannot sit under a %(parent)s.")
-            % {"kind": UnitKind(kind).label, "parent": UnitKind(parent_kind).label}
+            % {"kind": str(UnitKind(kind).label).lower(), "parent": str(UnitKind(parent.kind).label).lower()}
         )
     if parent is not None and not parent.is_active:
         raise ValidationError(_("The unit “%(name)s” is dissolved.") % {"name": parent.name})

@@ -24,6 +24,9 @@ class ImportJob(models.Model):
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
     dry_run = models.BooleanField(_("check only"), default=False)
+    language = models.CharField(_("language of the report"), max_length=10, blank=True)
+    # The uploader's subtree, so the import's audit entry shows in their organisation's log.
+    org_path = models.CharField(_("tree path"), max_length=255, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     phase = models.CharField(_("phase"), max_length=60, blank=True)
     done_rows = models.PositiveIntegerField(_("rows processed"), default=0)
@@ -37,9 +40,17 @@ class ImportJob(models.Model):
         verbose_name_plural = _("roster imports (花名册导入)")
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return self.original_name or f"#{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("roster:job", args=[self.pk])
+
     @property
     def percent(self) -> int:
-        return int(100 * self.done_rows / self.total_rows) if self.total_rows else 0
+        return min(100, int(100 * self.done_rows / self.total_rows)) if self.total_rows else 0
 
     @property
     def finished(self) -> bool:

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 # Geometry of the horizontal bar chart, in SVG user units (the SVG scales to its box).
-CHART_WIDTH = 480
+CHART_WIDTH = 380
 LABEL_WIDTH = 150
-VALUE_WIDTH = 56
-ROW_HEIGHT = 28
-BAR_HEIGHT = 18
+VALUE_WIDTH = 44
+ROW_HEIGHT = 26
+BAR_HEIGHT = 16
 
 
 @register.inclusion_tag("core/_bar_chart.html")
@@ -60,6 +60,11 @@ def _show(field: Any, value: Any) -> str:
     return str(value)
 
 
+def _pseudo_fields() -> dict[str, str]:
+    # Entries may name facts that are not model fields (a committee post, a password change).
+    return {"committee_role": _("Committee post"), "password": _("Password")}
+
+
 @register.filter
 def change_rows(entry: Any) -> list[dict[str, str]]:
     """Each changed field of an audit entry as {label, before, after}, choice codes as their labels."""
@@ -68,8 +73,8 @@ def change_rows(entry: Any) -> list[dict[str, str]]:
     for name, pair in (entry.changes or {}).items():
         before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list | tuple) else (None, pair)
         field = None
-        label = name
-        if model is not None:
+        label = _pseudo_fields().get(name, name)
+        if model is not None and name not in _pseudo_fields():
             try:
                 field = model._meta.get_field(name)
                 label = str(getattr(field, "verbose_name", name))

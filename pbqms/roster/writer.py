@@ -1,0 +1,158 @@
+"""The write phase of a roster import: bulk inserts and updates, one audit entry per record.
+
+Runs inside the caller's transaction, after the checks found nothing wrong; it applies the
+same rules as orgs.services and members.services (materialised paths, encrypted and hashed ID
+numbers, pinyin, status steps) in batches instead of one record at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+from typing import Any
+
+from django.utils import timezone
+
+from pbqms.audit import services as audit
+from pbqms.audit.models import AuditAction
+from pbqms.members import services as member_services
+from pbqms.members.models import PARTY_MEMBER_STATUSES, Member, PartyStatus, StatusStep
+from pbqms.orgs import services as org_services
+from pbqms.orgs.models import BranchVariant, Unit, path_segment
+
+from .importer import CHUNK, WRITING, Importer, MRow, chunks
+
+UNIT_UPDATE_FIELDS = ["name", "variant", "order", "founded_on", "department", "updated_at"]
+MEMBER_UPDATE_FIELDS = ["name", "name_pinyin", "name_initials", "gender", "ethnicity", "birth_date", "education",
+                        "id_number_encrypted", "id_number_hash", "id_number_masked", "phone_encrypted",
+                        "phone_masked", "post", "status", "group", "joined_on", "updated_at"]
+UPDATE_CHUNK = 500
+
+
+class Writer:
+    def __init__(self, imp: Importer):
+        self.imp = imp
+        self.actor = imp.actor
+        self.created: dict[str, Unit] = {}
+        self.done = 0
+        self.total = (imp.summary["units_created"] + imp.summary["units_updated"]
+                      + len(imp.new_members) + len(imp.changed_members))
+
+    def unit(self, code: str) -> Unit:
+        return self.imp.db_units.get(code) or self.created[code]
+
+    def step(self, n: int) -> None:
+        self.done += n
+        self.imp.progress(WRITING, self.done, self.total)
+
+    def run(self) -> None:
+        self.imp.progress(WRITING, 0, self.total)
+        self.create_units()
+        self.update_units()
+        for part in chunks(self.imp.new_members, CHUNK):
+            self.create_members(part)
+        for part in chunks(self.imp.changed_members, UPDATE_CHUNK):
+            self.update_members(part)
+
+    # ---- units -----------------------------------------------------------------------------
+
+    def create_units(self) -> None:
+        """Level by level: a unit's path needs its parent's path and its own primary key."""
+        rows = sorted((r for r in self.imp.new_units.values() if r.ok), key=lambda r: r.level)
+        made: list[Unit] = []
+        for _level, group in groupby(rows, key=lambda r: r.level):
+            objs = []
+            for r in group:
+                parent = self.unit(r.parent) if r.parent else None
+                objs.append(Unit(code=r.code, name=r.name, kind=r.kind, variant=r.variant or BranchVariant.REGULAR,
+                                 parent=parent, order=r.order or 0, founded_on=r.founded_on,
+                                 department=r.department or "", path="-",
+                                 depth=(parent.depth + 1) if parent else 0))
+            Unit.objects.bulk_create(objs, batch_size=CHUNK)
+            for u in objs:
+                u.path = (u.parent.path if u.parent else "") + path_segment(u.pk)
+                self.created[u.code] = u
+            Unit.objects.bulk_update(objs, ["path"], batch_size=UPDATE_CHUNK)
+            made.extend(objs)
+        audit.record_many(self.actor, AuditAction.CREATE, (
+            (u, audit.created(audit.snapshot(u, org_services.AUDITED_FIELDS))) for u in made))
+        self.step(len(made))
+
+    def update_units(self) -> None:
+        now = timezone.now()
+        items = []
+        for r in self.imp.urows:
+            if r.row > 0 and r.ok and r.unit is not None and r.changes:
+                u = r.unit
+                before = audit.snapshot(u, org_services.AUDITED_FIELDS)
+                for key, value in r.changes.items():
+                    setattr(u, key, value)
+                u.updated_at = now
+                items.append((u, audit.diff(before, audit.snapshot(u, org_services.AUDITED_FIELDS))))
+        Unit.objects.bulk_update([u for u, _ in items], UNIT_UPDATE_FIELDS, batch_size=UPDATE_CHUNK)
+        audit.record_many(self.actor, AuditAction.UPDATE, items)
+        self.step(len(items))
+
+    # ---- people ----------------------------------------------------------------------------
+
+    def create_members(self, part: list[MRow]) -> None:
+        objs = []
+        for r in part:
+            unit = self.unit(r.unit)
+            joined = r.joined_on
+            if joined is None and r.status in PARTY_MEMBER_STATUSES:
+                joined = r.new_steps.get(PartyStatus.PROBATIONARY)
+            m = Member(gender=r.gender, status=r.status, unit=unit, group=self.unit(r.group) if r.group else None,
+                       org_path=unit.path, birth_date=r.birth_date, ethnicity=r.ethnicity or "汉族",
+                       education=r.education or "", post=r.post or "", joined_on=joined)
+            member_services.set_name(m, r.name)
+            member_services.set_identity(m, r.id_number or "", r.phone or "")
+            objs.append(m)
+        Member.objects.bulk_create(objs, batch_size=CHUNK)
+        StatusStep.objects.bulk_create(
+            [StatusStep(member=m, status=st, date=d) for m, r in zip(objs, part, strict=True)
+             for st, d in r.new_steps.items()], batch_size=CHUNK)
+        audit.record_many(self.actor, AuditAction.CREATE, (
+            (m, audit.created(audit.snapshot(m, member_services.AUDITED_FIELDS))) for m in objs))
+        self.step(len(part))
+
+    def update_members(self, part: list[MRow]) -> None:
+        now = timezone.now()
+        objs = Member.objects.select_related("unit", "group").in_bulk([r.match for r in part])
+        items: list[tuple[Member, dict[str, list[Any]]]] = []
+        new_steps: list[StatusStep] = []
+        moved_steps: list[StatusStep] = []
+        for r in part:
+            m = objs[r.match]
+            before = audit.snapshot(m, member_services.AUDITED_FIELDS)
+            changes = dict(r.changes)
+            if "name" in changes:
+                member_services.set_name(m, changes.pop("name"))
+            id_number = changes.pop("id_number", None)
+            phone = changes.pop("phone", None)
+            if "group" in changes:
+                m.group = self.unit(changes.pop("group"))
+            for key, value in changes.items():
+                setattr(m, key, value)
+            if m.joined_on is None and m.status in PARTY_MEMBER_STATUSES:
+                m.joined_on = r.new_steps.get(PartyStatus.PROBATIONARY)
+            if id_number is not None or phone is not None:
+                member_services.set_identity(m, id_number, phone)
+            m.updated_at = now
+            delta = audit.diff(before, audit.snapshot(m, member_services.AUDITED_FIELDS))
+            for st, d in r.new_steps.items():
+                new_steps.append(StatusStep(member=m, status=st, date=d))
+                delta[f"status_step:{st}"] = [None, d.isoformat()]
+            for step_pk, (st, old, new) in r.moved_steps.items():
+                moved_steps.append(StatusStep(pk=step_pk, date=new))
+                delta[f"status_step:{st}"] = [_iso(old), new.isoformat()]
+            items.append((m, delta))
+        Member.objects.bulk_update(list(objs.values()), MEMBER_UPDATE_FIELDS, batch_size=UPDATE_CHUNK)
+        StatusStep.objects.bulk_create(new_steps, batch_size=CHUNK)
+        StatusStep.objects.bulk_update(moved_steps, ["date"], batch_size=UPDATE_CHUNK)
+        audit.record_many(self.actor, AuditAction.UPDATE, items)
+        self.step(len(part))
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
