@@ -287,5 +287,5 @@ def can_import_roster(user: Any) -> bool:
     return bool(get_scope(user).member_write_paths)
 
 
-def role_codes(user: "User") -> frozenset[str]:
+def role_codes(user: User) -> frozenset[str]:
     return get_scope(user).roles

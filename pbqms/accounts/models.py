@@ -82,6 +82,9 @@ class LoginEvent(models.Model):
         verbose_name_plural = _("login events (登录日志)")
         ordering = ["-at"]
 
+    def __str__(self) -> str:
+        return f"{self.username} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
 
 class ApiToken(models.Model):
     """A bearer token for the REST API — 接口令牌. Only its SHA-256 is stored."""
@@ -95,3 +98,6 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("API token (接口令牌)")
         verbose_name_plural = _("API tokens (接口令牌)")
+
+    def __str__(self) -> str:
+        return f"token of {self.user} until {self.expires_at:%Y-%m-%d}"

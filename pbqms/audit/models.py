@@ -46,6 +46,9 @@ class AuditEntry(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["model", "object_id", "-at"], name="audit_record")]
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.model}#{self.object_id}"
+
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None:
             raise PermissionError("audit entries are append-only")

@@ -126,7 +126,7 @@ def home(request: HttpRequest) -> HttpResponse:
     member_counts = org_selectors.member_counts(None, user)
     changes, changes_kind = recent_changes(user)
     roots = org_selectors.roots(user)
-    unit_stats = [(UnitKind(k).label, n) for k, n in unit_counts.items()]
+    unit_stats = [(UnitKind(k).label, n) for k, n in unit_counts.items() if n]
     status_rows = [(PartyStatus(k).label, member_counts.get(k, 0)) for k in PartyStatus.values]
     party_members = member_counts.get(PartyStatus.FULL, 0) + member_counts.get(PartyStatus.PROBATIONARY, 0)
     return render(request, "core/home.html", {

@@ -32,8 +32,12 @@ def reserve_ids(model: type[models.Model], n: int) -> list[int]:
                         [table, n])
             return [row[0] for row in cur.fetchall()]
         cur.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')
-        start = cur.fetchone()[0] + 1
+        start = max(cur.fetchone()[0], _reserved.get(table, 0)) + 1
+    _reserved[table] = start + n - 1
     return list(range(start, start + n))
+
+
+_reserved: dict[str, int] = {}  # keys handed out but maybe not inserted yet (SQLite)
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -106,7 +110,8 @@ def copy_text(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
 def copy_payload(model: type[models.Model], fields: Sequence[str], payload: bytes) -> None:
     opts = model._meta
     columns = ", ".join(f'"{opts.get_field(f).column}"' for f in fields)
-    with connection.cursor() as cur, cur.cursor.copy(f'COPY "{opts.db_table}" ({columns}) FROM STDIN') as copy:
+    sql = f'COPY "{opts.db_table}" ({columns}) FROM STDIN'
+    with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
         chunk = 8 << 20
         for start in range(0, len(payload), chunk):
             copy.write(payload[start:start + chunk])

@@ -11,8 +11,8 @@ import bisect
 import datetime as dt
 import itertools
 import random
-from operator import mul
 from dataclasses import dataclass, field
+from operator import mul
 
 from pbqms.members.models import Education, Gender, PartyStatus
 

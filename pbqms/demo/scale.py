@@ -12,6 +12,7 @@ At N = 50,000 that is about 1.5 million people.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import multiprocessing
 import os
@@ -67,8 +68,9 @@ ACCOUNTS: list[tuple[str, str, str, str]] = [
 ]
 
 TABLES: list[tuple[str, type[Any], tuple[str, ...]]] = [
-    ("units", Unit, ("id", "code", "name", "kind", "variant", "parent", "path", "depth", "order", "founded_on",
-                     "department", "dissolved_on", "dissolution_reason", "created_at", "updated_at")),
+    ("units", Unit, ("id", "code", "name", "kind", "variant", "parent", "path", "depth", "order",
+                     "founded_on", "department", "dissolved_on", "dissolution_reason", "created_at",
+                     "updated_at")),
     ("members", Member, ("id", "name", "name_pinyin", "name_initials", "gender", "ethnicity", "birth_date",
                          "education", "id_number_encrypted", "id_number_hash", "id_number_masked",
                          "phone_encrypted", "phone_masked", "post", "status", "state", "unit", "group",
@@ -120,11 +122,12 @@ def build_scale(n: int, *, log: Log = print, workers: int | None = None) -> Buil
     if subsidiaries > 500:  # each subsidiary needs its own slice of ID order codes
         raise ScaleConflict("At most 1,000,000 branches.")
     started = time.perf_counter()
-    _warm_name_pool()
+    _warm_name_pool(n)
     log(f"  name pool ready ({time.perf_counter() - started:.1f} s)")
     with transaction.atomic():
         root = orgs.create_unit(None, code=ROOT_CODE, name="示范能源集团党委", kind=UnitKind.COMMITTEE,
-                                parent=None, founded_on=dt.date(1998, 7, 1), department="示范能源集团有限公司")
+                                parent=None, founded_on=dt.date(1998, 7, 1),
+                                department="示范能源集团有限公司")
         subs = []
         for s in range(1, subsidiaries + 1):
             place = names.SUBSIDIARY_PLACES[(s - 1) % len(names.SUBSIDIARY_PLACES)]
@@ -175,14 +178,18 @@ def _generated(plans: list[_Plan], workers: int | None) -> Iterator[list[Any]]:
         return
     workers = workers or max(1, min(4, os.cpu_count() or 1))
     ctx = multiprocessing.get_context("fork")  # the workers only compute; they never touch the database
-    with ctx.Pool(workers) as pool:
-        pending = [pool.apply_async(_generate_copy, (plan,)) for plan in plans[:workers + 1]]
-        for i in range(len(plans)):
-            payloads = pending[i].get()
-            if i + workers + 1 < len(plans):
-                pending.append(pool.apply_async(_generate_copy, (plans[i + workers + 1],)))
-            pending[i] = None  # type: ignore[call-overload]  # free the payload once written
-            yield payloads
+    gc.freeze()  # keep the inherited heap out of the workers' collections (and their pages shared)
+    try:
+        with ctx.Pool(workers) as pool:
+            pending: list[Any] = [pool.apply_async(_generate_copy, (plan,)) for plan in plans[:workers + 1]]
+            for i in range(len(plans)):
+                payloads = pending[i].get()
+                if i + workers + 1 < len(plans):
+                    pending.append(pool.apply_async(_generate_copy, (plans[i + workers + 1],)))
+                pending[i] = None  # free the payload once written
+                yield payloads
+    finally:
+        gc.unfreeze()
 
 
 def _generate_copy(plan: _Plan) -> list[bytes]:
@@ -193,15 +200,20 @@ def _generate_copy(plan: _Plan) -> list[bytes]:
 _POOL: dict[str, list[str]] = {}
 
 
-def _warm_name_pool() -> dict[str, list[str]]:
-    """A fixed pool of names with their pinyin computed once (the services' cached functions)."""
-    if not _POOL:
-        gen = Generator(SEED, unique_names=True)
-        for g, size in NAME_POOL.items():
-            _POOL[g] = [gen.name(g) for _ in range(size)]
-            for name in _POOL[g]:
-                pinyin.full(name)
-                pinyin.initials(name)
+def _warm_name_pool(branches: int | None = None) -> dict[str, list[str]]:
+    """A fixed pool of names with their pinyin computed once (the services' cached functions);
+    smaller for small builds, where computing 42,000 names' pinyin would dominate."""
+    if branches is not None:
+        share = min(1.0, branches / 1000)
+        sizes = {g: max(100, int(size * share)) for g, size in NAME_POOL.items()}
+        if {g: len(v) for g, v in _POOL.items()} != sizes:
+            _POOL.clear()
+            gen = Generator(SEED, unique_names=True)
+            for g, size in sizes.items():
+                _POOL[g] = [gen.name(g) for _ in range(size)]
+                for name in _POOL[g]:
+                    pinyin.full(name)
+                    pinyin.initials(name)
     return _POOL
 
 
@@ -217,6 +229,18 @@ def _unit_audit(unit_id: int, code: str, name: str, kind: str, parent_name: str,
 
 def _generate(plan: _Plan) -> dict[str, Rows]:
     """Branches, groups, people, status steps, posts and audit entries of one subsidiary."""
+    # Millions of small containers and no cycles among them: the cyclic collector would only
+    # rescan them again and again (a third of the time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _generate_rows(plan)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate_rows(plan: _Plan) -> dict[str, Rows]:
     sub_pk, sub_code, sub_name, sub_path, sub_depth = plan.sub
     width = 500 // plan.subsidiaries
     gen = Generator(SEED * 1000 + plan.s, order_slice=((plan.s - 1) * width, plan.s * width),
@@ -265,8 +289,8 @@ def _generate(plan: _Plan) -> dict[str, Rows]:
             masked, phone_masked = mask(number), mask_phone(p.phone)
             members.append((mid, p.name, full_pinyin(p.name), initials(p.name), p.gender, p.ethnicity,
                             p.birth_date, p.education, encrypt(number), lookup_hash(number), masked,
-                            encrypt(p.phone), phone_masked, p.post, status, MemberState.ACTIVE, bid, gid, path,
-                            joined, now, now))
+                            encrypt(p.phone), phone_masked, p.post, status, MemberState.ACTIVE, bid, gid,
+                            path, joined, now, now))
             steps.extend((mid, st.status, st.date, "") for st in p.steps)
             changes: dict[str, list[Any]] = {
                 "name": [None, p.name], "gender": [None, p.gender], "ethnicity": [None, p.ethnicity],

@@ -132,6 +132,9 @@ class StatusStep(models.Model):
         ordering = ["date", "id"]
         constraints = [models.UniqueConstraint(fields=["member", "status"], name="one_step_per_status")]
 
+    def __str__(self) -> str:
+        return f"{self.member} {self.status} {self.date}"
+
 
 class CommitteeRoleKind(models.TextChoices):
     """Branch-committee posts — 支委职务."""
@@ -162,6 +165,9 @@ class CommitteeRole(models.Model):
         verbose_name_plural = _("committee posts (支委任职)")
         ordering = ["unit", "role", "-started_on"]
 
+    def __str__(self) -> str:
+        return f"{self.unit} {self.role} {self.member}"
+
 
 class TransferDirection(models.TextChoices):
     IN = "in", _("Transfer in")  # 转入
@@ -190,3 +196,6 @@ class Transfer(models.Model):
         verbose_name = _("transfer (组织关系转接)")
         verbose_name_plural = _("transfers (组织关系转接)")
         ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.direction} {self.date}"

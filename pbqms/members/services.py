@@ -285,4 +285,5 @@ def reveal_id_number(actor: Any, member: Member) -> str:
 def reveal_phone(actor: Any, member: Member) -> str:
     if not (scope.can_write_member(actor, member) or member.pk == scope.get_scope(actor).self_member_id):
         raise scope.PermissionDenied
+    audit.record(actor, AuditAction.REVEAL, member, {}, note="phone")
     return crypto.decrypt(member.phone_encrypted)

@@ -212,7 +212,8 @@ def create(request: HttpRequest) -> HttpResponse:
 def _error_field(error: ValidationError) -> str | None:
     """The form field an ID-number error from the services belongs to."""
     codes = {getattr(e, "code", None) for e in error.error_list} if hasattr(error, "error_list") else set()
-    return "id_number" if codes & {"format", "check_digit", "birth_date", "gender"} else None
+    id_codes = {"format", "check_digit", "birth_date", "birth_mismatch", "gender_mismatch"}
+    return "id_number" if codes & id_codes else None
 
 
 @login_required

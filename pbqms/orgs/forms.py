@@ -44,6 +44,8 @@ class UnitForm(forms.Form):
             parent_kind = parent.kind if parent else None
             self.fields["kind"].choices = [(k.value, k.label) for k in UnitKind
                                            if parent_kind in ALLOWED_PARENTS[k]]
+            # The lowest kind allowed is the usual one (a branch under a committee, a group under a branch).
+            self.fields["kind"].initial = self.fields["kind"].choices[-1][0]
 
 
 class MoveForm(forms.Form):

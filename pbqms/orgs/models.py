@@ -82,6 +82,11 @@ class Unit(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("orgs:unit", args=[self.code])
+
     @property
     def is_active(self) -> bool:
         return self.dissolved_on is None
@@ -94,11 +99,6 @@ class Unit(models.Model):
         """Primary keys of the ancestors, root first, read from the path without a query."""
         parts = [int(p) for p in self.path.strip("/").split("/") if p]
         return parts[:-1]
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("orgs:unit", args=[self.code])
 
 
 class UnitMove(models.Model):
@@ -121,3 +121,6 @@ class UnitMove(models.Model):
         verbose_name = _("unit move (隶属关系调整)")
         verbose_name_plural = _("unit moves (隶属关系调整)")
         ordering = ["-moved_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} → {self.to_parent} ({self.moved_on})"

@@ -98,7 +98,7 @@ def mark_has_children(user: Any, units: list[Unit]) -> list[Unit]:
     """Set `has_children` on a short list of units (scope roots, search hits): one query."""
     if units:
         readable = scope.units(user).filter(parent__in=units)
-        parents = set(readable.values_list("parent_id", flat=True).distinct())
+        parents = set(readable.order_by().values_list("parent_id", flat=True).distinct())
         for u in units:
             u.has_children = u.pk in parents  # type: ignore[attr-defined]
     return units
@@ -187,3 +187,13 @@ def groups_of(unit: Unit) -> QuerySet[Unit]:
     """The unit's active party groups."""
     return Unit.objects.filter(parent=unit, kind=UnitKind.GROUP, dissolved_on__isnull=True).order_by(
         "order", "code")
+
+
+def attach_parents(units: list[Unit]) -> list[Unit]:
+    """Fill each unit's `parent` (names shown beside search hits) with one query."""
+    ids = {u.parent_id for u in units if u.parent_id}
+    by_id = {p.pk: p for p in Unit.objects.filter(pk__in=ids)} if ids else {}
+    for u in units:
+        if u.parent_id in by_id:
+            u.parent = by_id[u.parent_id]
+    return units

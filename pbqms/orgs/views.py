@@ -45,7 +45,7 @@ def _rows_with_counts(user: Any, units: list[Unit]) -> list[Unit]:
 def _search_results(user: Any, q: str) -> list[Unit]:
     if not q.strip():
         return []
-    hits = list(selectors.search(user, q, limit=SEARCH_LIMIT))
+    hits = selectors.attach_parents(list(selectors.search(user, q, limit=SEARCH_LIMIT)))
     return _rows_with_counts(user, selectors.mark_has_children(user, hits))
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
@@ -158,7 +159,7 @@ def run_job(job_id: int) -> None:
     if job is None or job.state != ImportJob.State.QUEUED:
         return  # already run (a retried task) or gone
     jobs = ImportJob.objects.filter(pk=job.pk)
-    language = job.language or None
+    language = job.language or settings.LANGUAGE_CODE
     if job.created_by is None:  # never import with the system's full scope on a missing uploader's behalf
         with translation.override(language):
             jobs.update(state=ImportJob.State.CRASHED, finished_at=timezone.now(),
@@ -263,7 +264,3 @@ def write_template(out: str | os.PathLike[str] | IO[bytes], language: str | None
 def write_error_report(job: ImportJob, out: str | os.PathLike[str] | IO[bytes]) -> None:
     with translation.override(job.language or None):
         exporter.write_error_report(out, job.errors)
-
-
-def iter_progress_lines(phase: str, done: int, total: int) -> Iterator[str]:  # pragma: no cover - helper
-    yield f"{phase} {done}/{total}"

@@ -8,18 +8,19 @@ numbers, pinyin, status steps) in batches instead of one record at a time.
 from __future__ import annotations
 
 import datetime as dt
-from itertools import groupby
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils import timezone
 
 from pbqms.audit import services as audit
-from pbqms.audit.models import AuditAction
+from pbqms.audit.models import AuditAction, AuditEntry
 from pbqms.members import services as member_services
 from pbqms.members.models import PARTY_MEMBER_STATUSES, Member, PartyStatus, StatusStep
 from pbqms.orgs import services as org_services
 from pbqms.orgs.models import BranchVariant, Unit, path_segment
 
+from . import bulk
 from .importer import CHUNK, WRITING, Importer, MRow, chunks
 
 UNIT_UPDATE_FIELDS = ["name", "variant", "order", "founded_on", "department", "updated_at"]
@@ -27,6 +28,7 @@ MEMBER_UPDATE_FIELDS = ["name", "name_pinyin", "name_initials", "gender", "ethni
                         "id_number_encrypted", "id_number_hash", "id_number_masked", "phone_encrypted",
                         "phone_masked", "post", "status", "group", "joined_on", "updated_at"]
 UPDATE_CHUNK = 500
+STEP_FIELDS = ("member", "status", "date", "note")
 
 
 class Writer:
@@ -57,26 +59,28 @@ class Writer:
     # ---- units -----------------------------------------------------------------------------
 
     def create_units(self) -> None:
-        """Level by level: a unit's path needs its parent's path and its own primary key."""
+        """Parents before children: a unit's path is its parent's path and its own reserved key."""
         rows = sorted((r for r in self.imp.new_units.values() if r.ok), key=lambda r: r.level)
         made: list[Unit] = []
-        for _level, group in groupby(rows, key=lambda r: r.level):
-            objs = []
-            for r in group:
-                parent = self.unit(r.parent) if r.parent else None
-                objs.append(Unit(code=r.code, name=r.name, kind=r.kind, variant=r.variant or BranchVariant.REGULAR,
-                                 parent=parent, order=r.order or 0, founded_on=r.founded_on,
-                                 department=r.department or "", path="-",
-                                 depth=(parent.depth + 1) if parent else 0))
-            Unit.objects.bulk_create(objs, batch_size=CHUNK)
-            for u in objs:
-                u.path = (u.parent.path if u.parent else "") + path_segment(u.pk)
-                self.created[u.code] = u
-            Unit.objects.bulk_update(objs, ["path"], batch_size=UPDATE_CHUNK)
-            made.extend(objs)
-        audit.record_many(self.actor, AuditAction.CREATE, (
-            (u, audit.created(audit.snapshot(u, org_services.AUDITED_FIELDS))) for u in made))
+        for pk, r in zip(bulk.reserve_ids(Unit, len(rows)), rows, strict=True):
+            parent = self.unit(r.parent) if r.parent else None
+            u = Unit(pk=pk, code=r.code, name=r.name, kind=r.kind, variant=r.variant or BranchVariant.REGULAR,
+                     parent=parent, order=r.order or 0, founded_on=r.founded_on, department=r.department or "",
+                     path=(parent.path if parent else "") + path_segment(pk),
+                     depth=(parent.depth + 1) if parent else 0)
+            self.created[u.code] = u
+            made.append(u)
+        bulk.insert_objects(Unit, made)
+        self.audit(AuditAction.CREATE, ((u, audit.created(audit.snapshot(u, org_services.AUDITED_FIELDS)))
+                                        for u in made))
         self.step(len(made))
+
+    def audit(self, action: str, items: Iterable[tuple[Any, dict[str, list[Any]]]]) -> None:
+        """One entry per record, as audit.services.record_many writes them, loaded with COPY."""
+        entries = [audit._entry(self.actor, action, obj, changes, "") for obj, changes in items]
+        for pk, e in zip(bulk.reserve_ids(AuditEntry, len(entries)), entries, strict=True):
+            e.pk = pk
+        bulk.insert_objects(AuditEntry, entries)
 
     def update_units(self) -> None:
         now = timezone.now()
@@ -90,30 +94,29 @@ class Writer:
                 u.updated_at = now
                 items.append((u, audit.diff(before, audit.snapshot(u, org_services.AUDITED_FIELDS))))
         Unit.objects.bulk_update([u for u, _ in items], UNIT_UPDATE_FIELDS, batch_size=UPDATE_CHUNK)
-        audit.record_many(self.actor, AuditAction.UPDATE, items)
+        self.audit(AuditAction.UPDATE, items)
         self.step(len(items))
 
     # ---- people ----------------------------------------------------------------------------
 
     def create_members(self, part: list[MRow]) -> None:
         objs = []
-        for r in part:
+        for pk, r in zip(bulk.reserve_ids(Member, len(part)), part, strict=True):
             unit = self.unit(r.unit)
             joined = r.joined_on
             if joined is None and r.status in PARTY_MEMBER_STATUSES:
                 joined = r.new_steps.get(PartyStatus.PROBATIONARY)
-            m = Member(gender=r.gender, status=r.status, unit=unit, group=self.unit(r.group) if r.group else None,
+            m = Member(pk=pk, gender=r.gender, status=r.status, unit=unit, group=self.unit(r.group) if r.group else None,
                        org_path=unit.path, birth_date=r.birth_date, ethnicity=r.ethnicity or "汉族",
                        education=r.education or "", post=r.post or "", joined_on=joined)
             member_services.set_name(m, r.name)
             member_services.set_identity(m, r.id_number or "", r.phone or "")
             objs.append(m)
-        Member.objects.bulk_create(objs, batch_size=CHUNK)
-        StatusStep.objects.bulk_create(
-            [StatusStep(member=m, status=st, date=d) for m, r in zip(objs, part, strict=True)
-             for st, d in r.new_steps.items()], batch_size=CHUNK)
-        audit.record_many(self.actor, AuditAction.CREATE, (
-            (m, audit.created(audit.snapshot(m, member_services.AUDITED_FIELDS))) for m in objs))
+        bulk.insert_objects(Member, objs)
+        bulk.insert_rows(StatusStep, STEP_FIELDS, [(m.pk, st, d, "") for m, r in zip(objs, part, strict=True)
+                                                   for st, d in r.new_steps.items()])
+        self.audit(AuditAction.CREATE, ((m, audit.created(audit.snapshot(m, member_services.AUDITED_FIELDS)))
+                                        for m in objs))
         self.step(len(part))
 
     def update_members(self, part: list[MRow]) -> None:
@@ -150,7 +153,7 @@ class Writer:
         Member.objects.bulk_update(list(objs.values()), MEMBER_UPDATE_FIELDS, batch_size=UPDATE_CHUNK)
         StatusStep.objects.bulk_create(new_steps, batch_size=CHUNK)
         StatusStep.objects.bulk_update(moved_steps, ["date"], batch_size=UPDATE_CHUNK)
-        audit.record_many(self.actor, AuditAction.UPDATE, items)
+        self.audit(AuditAction.UPDATE, items)
         self.step(len(part))
 
 
