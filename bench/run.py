@@ -228,7 +228,7 @@ def measure_import(runs: int) -> list[dict[str, Any]]:
         res = _run_child([_python(), str(Path(__file__)), "--child", "import", str(path)])
         out.append(res)
         print(f"  import run {i + 1}: {res['import_s']:.1f} s, peak {res['peak_mb']:.0f} MB, "
-              f"re-import {res['reimport_s']:.1f} s, {res['summary']}", flush=True)
+              f"re-import {res['reimport_s']:.1f} s, {res['summary']} then {res['reimport_summary']}", flush=True)
     return out
 
 

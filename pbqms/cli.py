@@ -1,12 +1,19 @@
 """The `pbqms` console script: Django's management commands under the project's settings.
 
-`pbqms worker` runs a background-task worker (django-tasks-db's db_worker).
+`pbqms worker` runs a background-task worker (django-tasks-db's db_worker). Command names with
+dashes (`pbqms import-roster`) stand for Django's underscored ones, which cannot hold a dash.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+ALIASES = {
+    "worker": "db_worker",
+    "import-roster": "import_roster",
+    "export-roster": "export_roster",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,8 +22,8 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv if argv is None else argv)
     args[0] = "pbqms"
-    if len(args) > 1 and args[1] == "worker":
-        args[1] = "db_worker"
+    if len(args) > 1:
+        args[1] = ALIASES.get(args[1], args[1])
     execute_from_command_line(args)
 
 

@@ -5,4 +5,8 @@ from . import views
 app_name = "roster"
 urlpatterns = [
     path("", views.import_page, name="import"),
+    path("template.xlsx", views.template, name="template"),
+    path("jobs/<int:pk>/", views.job, name="job"),
+    path("jobs/<int:pk>/report.xlsx", views.job_report, name="job_report"),
+    path("export/", views.export, name="export"),
 ]

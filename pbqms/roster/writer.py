@@ -106,8 +106,9 @@ class Writer:
             joined = r.joined_on
             if joined is None and r.status in PARTY_MEMBER_STATUSES:
                 joined = r.new_steps.get(PartyStatus.PROBATIONARY)
-            m = Member(pk=pk, gender=r.gender, status=r.status, unit=unit, group=self.unit(r.group) if r.group else None,
-                       org_path=unit.path, birth_date=r.birth_date, ethnicity=r.ethnicity or "汉族",
+            group = self.unit(r.group) if r.group else None
+            m = Member(pk=pk, gender=r.gender, status=r.status, unit=unit, group=group, org_path=unit.path,
+                       birth_date=r.birth_date, ethnicity=r.ethnicity or "汉族",
                        education=r.education or "", post=r.post or "", joined_on=joined)
             member_services.set_name(m, r.name)
             member_services.set_identity(m, r.id_number or "", r.phone or "")

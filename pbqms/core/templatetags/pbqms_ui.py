@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 # Geometry of the horizontal bar chart, in SVG user units (the SVG scales to its box).
-CHART_WIDTH = 380
-LABEL_WIDTH = 150
+BAR_SPAN = 200
 VALUE_WIDTH = 44
 ROW_HEIGHT = 26
 BAR_HEIGHT = 16
@@ -23,7 +22,11 @@ BAR_HEIGHT = 16
 def bar_chart(rows: list[tuple[str, int]], title: str = "") -> dict[str, Any]:
     """A horizontal bar chart drawn as inline SVG on the server: no script, no chart library."""
     top = max((v for _label, v in rows), default=0) or 1
-    span = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    # The label column fits the longest label (CJK characters are about twice as wide as Latin).
+    label_width = max([60] + [sum(13 if ord(c) > 0x2E80 else 7 for c in str(label)) + 14 for label, _v in rows])
+    span = BAR_SPAN
+    LABEL_WIDTH = label_width  # noqa: N806 - kept for the geometry below
+    CHART_WIDTH = label_width + BAR_SPAN + VALUE_WIDTH  # noqa: N806
     bars = []
     for i, (label, value) in enumerate(rows):
         width = round(span * value / top, 1) if value else 0

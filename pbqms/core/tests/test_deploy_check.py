@@ -15,6 +15,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
            "ALLOWED_HOSTS": "pbqms.example.internal", "PBQMS_DATA_DIR": str(tmp_path),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' fixture in this process
     out = subprocess.run([_pbqms(), "check", "--deploy", "--fail-level", "WARNING"], cwd=tmp_path, env=env,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -115,7 +115,7 @@ def test_detail_unmasks_for_id_roles_and_logs_it(api, tree):
     assert data["unit"] == "B01" and data["group"] == "B01G1" and data["status"] == "full"
     assert data["status_steps"] == [{"status": "full", "date": "2010-07-01", "note": ""}]
     assert data["committee_roles"] == [] and data["transfers"] == []
-    reveal = AuditEntry.objects.get(action=AuditAction.REVEAL)
+    reveal = AuditEntry.objects.get(action=AuditAction.REVEAL, note="id_number")
     assert reveal.actor == api(ADMIN).user and reveal.object_id == str(tree.m01.pk)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -50,6 +51,10 @@ class Command(BaseCommand):
     def serve(self, addr: str) -> None:
         """runserver in this process, a background-task worker beside it (roster imports run
         there), and the worker stopped when the server stops."""
+        # Ctrl-C and a plain `kill` both stop the server through the `finally` below (a shell
+        # starting us in the background would otherwise leave SIGINT ignored).
+        previous = (signal.signal(signal.SIGINT, signal.default_int_handler),
+                    signal.signal(signal.SIGTERM, _interrupt))
         worker = subprocess.Popen([sys.executable, "-m", "pbqms.cli", "worker", "--no-reload"],
                                   env=os.environ.copy())
         self.stdout.write(f"Task worker started (pid {worker.pid}).")
@@ -61,3 +66,9 @@ class Command(BaseCommand):
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
