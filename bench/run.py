@@ -186,7 +186,7 @@ def measure_pages(runs: int, explain: bool) -> list[dict[str, Any]]:
         _size, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         slowest = max(queries, key=lambda q: float(q["time"]), default={"sql": "", "time": "0"})
-        row = {"label": label, "user": username, "url": url, "target": target,
+        row: dict[str, Any] = {"label": label, "user": username, "url": url, "target": target,
                "median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
                "queries": len(queries), "peak_mb": peak / 2**20,
                "slowest_ms": float(slowest["time"]) * 1000, "slowest_sql": slowest["sql"]}
@@ -228,7 +228,8 @@ def measure_import(runs: int) -> list[dict[str, Any]]:
         res = _run_child([_python(), str(Path(__file__)), "--child", "import", str(path)])
         out.append(res)
         print(f"  import run {i + 1}: {res['import_s']:.1f} s, peak {res['peak_mb']:.0f} MB, "
-              f"re-import {res['reimport_s']:.1f} s, {res['summary']} then {res['reimport_summary']}", flush=True)
+              f"re-import {res['reimport_s']:.1f} s; {res['summary']}, then {res['reimport_summary']}",
+              flush=True)
     return out
 
 

@@ -141,12 +141,13 @@ class _Branch:
 def _non_party_mix(gen: Generator, kind: str, size: int) -> list[str]:
     """Applicants, activists, development targets and masses for a branch of `size` members."""
     if kind == "retired":
-        return [PartyStatus.MASSES] * 2
+        return [str(PartyStatus.MASSES)] * 2
     if kind == "project":
-        return [PartyStatus.ACTIVIST, PartyStatus.MASSES, PartyStatus.MASSES]
-    out = [PartyStatus.APPLICANT] * gen.rng.randint(1, 3) + [PartyStatus.ACTIVIST] * gen.rng.randint(1, 3)
-    out += [PartyStatus.CANDIDATE] * gen.rng.randint(0, 2)
-    out += [PartyStatus.MASSES] * (3 + size // 12)
+        return [str(PartyStatus.ACTIVIST), str(PartyStatus.MASSES), str(PartyStatus.MASSES)]
+    out = [str(PartyStatus.APPLICANT)] * gen.rng.randint(1, 3)
+    out += [str(PartyStatus.ACTIVIST)] * gen.rng.randint(1, 3)
+    out += [str(PartyStatus.CANDIDATE)] * gen.rng.randint(0, 2)
+    out += [str(PartyStatus.MASSES)] * (3 + size // 12)
     return out
 
 
@@ -172,12 +173,12 @@ def _build(log: Log) -> None:
     entries: list[tuple[Unit, Unit | None, Person]] = []
     owners: list[_Branch | None] = []
     special = _special_posts()
-    for b, (code, *_rest) in zip(branches, names.MINE_BRANCHES, strict=True):
-        size = _rest[4]
+    for b, spec in zip(branches, names.MINE_BRANCHES, strict=True):
+        code, size = spec[0], spec[5]
         share = FEMALE_SHARE[b.kind]
         posts = special.get(code, [])
         for k in range(size):
-            status = PartyStatus.PROBATIONARY if (k >= len(posts) + 4 and gen.rng.random() < 0.06) \
+            status: str = PartyStatus.PROBATIONARY if (k >= len(posts) + 4 and gen.rng.random() < 0.06) \
                 else PartyStatus.FULL
             person = gen.person(status, b.kind, female_share=share, post=posts[k] if k < len(posts) else None)
             entries.append((b.unit, b.groups[k % len(b.groups)], person))
@@ -198,8 +199,9 @@ def _build(log: Log) -> None:
 def _special_posts() -> dict[str, list[str | None]]:
     """Posts held by the first people of some branches: the mine's leaders sit in the office
     branches; production branches have a full-time secretary."""
+    lead: list[str | None] = ["党支部书记"]
     posts: dict[str, list[str | None]] = {
-        code: ["党支部书记"] + ([None, None, None, "区长"] if size >= 40 else [])
+        code: lead + ([None, None, None, "区长"] if size >= 40 else [])
         for code, _n, _v, _d, _k, size, _g, _o in names.MINE_BRANCHES
         if code not in ("B11", "B12", "B13", "B14")}
     posts["B11"] = ["党委书记", "党委副书记、纪委书记", "政治工作部部长", "政治工作部干事", "组织干事",

@@ -50,7 +50,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     json_idx = [i for i, f in enumerate(fields) if isinstance(opts.get_field(f), models.JSONField)]
     count = 0
     if is_postgres():
-        columns = ", ".join(f'"{opts.get_field(f).column}"' for f in fields)
+        columns = ", ".join(f'"{opts.get_field(f).column}"' for f in fields)  # type: ignore[union-attr]
         with connection.cursor() as cur, cur.cursor.copy(
                 f'COPY "{opts.db_table}" ({columns}) FROM STDIN') as copy:
             for row in rows:
@@ -61,7 +61,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
                 copy.write_row(row)
                 count += 1
         return count
-    attnames = [opts.get_field(f).attname for f in fields]
+    attnames = [opts.get_field(f).attname for f in fields]  # type: ignore[union-attr]
     batch: list[models.Model] = []
     for row in rows:
         batch.append(model(**dict(zip(attnames, row, strict=True))))
@@ -109,7 +109,7 @@ def copy_text(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
 
 def copy_payload(model: type[models.Model], fields: Sequence[str], payload: bytes) -> None:
     opts = model._meta
-    columns = ", ".join(f'"{opts.get_field(f).column}"' for f in fields)
+    columns = ", ".join(f'"{opts.get_field(f).column}"' for f in fields)  # type: ignore[union-attr]
     sql = f'COPY "{opts.db_table}" ({columns}) FROM STDIN'
     with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
         chunk = 8 << 20

@@ -266,15 +266,16 @@ def _generate_rows(plan: _Plan) -> dict[str, Rows]:
         units.append((bid, code, bname, UnitKind.BRANCH, "regular", sub_pk, path, sub_depth + 1, b, founded,
                       dept, None, "", now, now))
         audit.append(_unit_audit(bid, code, bname, UnitKind.BRANCH, sub_name, b, founded, dept, path, now))
-        groups: list[tuple[int, str]] = []
+        groups: list[tuple[int | None, str]] = []
         for g in range(1, n_groups + 1):
-            gid = next(unit_ids)
+            group_id = next(unit_ids)
             gcode, gname = f"{code}G{g}", f"{bname}第{names.GROUP_ORDINALS[g - 1]}党小组"
-            gpath = path + path_segment(gid)
-            units.append((gid, gcode, gname, UnitKind.GROUP, "regular", bid, gpath, sub_depth + 2, g, founded,
-                          "", None, "", now, now))
-            audit.append(_unit_audit(gid, gcode, gname, UnitKind.GROUP, bname, g, founded, "", gpath, now))
-            groups.append((gid, gname))
+            gpath = path + path_segment(group_id)
+            units.append((group_id, gcode, gname, UnitKind.GROUP, "regular", bid, gpath, sub_depth + 2, g,
+                          founded, "", None, "", now, now))
+            audit.append(_unit_audit(group_id, gcode, gname, UnitKind.GROUP, bname, g, founded, "", gpath,
+                                     now))
+            groups.append((group_id, gname))
         share = FEMALE_SHARE[kind]
         term = gen.date_between(dt.date(2023, 1, 1), dt.date(2025, 12, 31))
         committee: list[int] = []

@@ -80,15 +80,26 @@ def insert_objects(model: type[models.Model], objs: Sequence[models.Model], batc
         obj._state.adding = False
 
 
+def _dump_json(row: Sequence[Any], at: list[int]) -> list[Any]:
+    values = list(row)
+    for i in at:
+        values[i] = json.dumps(values[i], ensure_ascii=False, default=str)
+    return values
+
+
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
                 batch_size: int = 2000) -> None:
     """Insert plain tuples of attribute values in `fields` order (no model instances on PostgreSQL)."""
     if not rows:
         return
-    opts = model._meta
+    concrete = [model._meta.get_field(f) for f in fields]
+    assert all(isinstance(f, models.Field) for f in concrete)
     if is_postgres():
-        _copy(model, [opts.get_field(f).column for f in fields], rows)
+        json_at = [i for i, f in enumerate(concrete) if isinstance(f, models.JSONField)]
+        if json_at:
+            rows = [_dump_json(r, json_at) for r in rows]
+        _copy(model, [f.column for f in concrete if isinstance(f, models.Field)], rows)
         return
-    attnames = [opts.get_field(f).attname for f in fields]
+    attnames = [f.attname for f in concrete if isinstance(f, models.Field)]
     model._default_manager.bulk_create([model(**dict(zip(attnames, r, strict=True))) for r in rows],
                                        batch_size=batch_size)

@@ -98,13 +98,13 @@ MEMBER_COLUMNS = (
 )
 
 # Step-date columns, in the order of the development ladder.
-STEP_COLUMNS = {
+STEP_COLUMNS: dict[str, str] = {
     "applicant_on": PartyStatus.APPLICANT,
     "activist_on": PartyStatus.ACTIVIST,
     "candidate_on": PartyStatus.CANDIDATE,
     "probationary_on": PartyStatus.PROBATIONARY,
 }
-STEP_COLUMN_OF = {v: k for k, v in STEP_COLUMNS.items()}
+STEP_COLUMN_OF: dict[str, str] = {v: k for k, v in STEP_COLUMNS.items()}
 
 # Cells a new record needs (beyond those with their own rules).
 UNIT_REQUIRED = ("code", "name", "kind")
@@ -149,7 +149,8 @@ class Choice:
 KINDS = (
     Choice(UnitKind.COMMITTEE, "党委", "Party committee", ("基层党委", "党的基层委员会", "委员会")),
     Choice(UnitKind.GENERAL_BRANCH, "党总支", "General branch", ("总支", "党总支部")),
-    Choice(UnitKind.BRANCH, "党支部", "Branch", ("支部",)),
+    Choice(UnitKind.BRANCH, "党支部", "Branch",
+           ("支部", "联合党支部", "临时党支部", "joint branch", "temporary branch")),
     Choice(UnitKind.GROUP, "党小组", "Party group", ("小组",)),
 )
 # A kind cell may name a branch variant directly (联合党支部 = a joint branch).
@@ -193,9 +194,13 @@ class Enum:
         for c in choices:
             for name in (c.code, c.zh, c.en, *c.aliases):
                 self.lookup.setdefault(_norm(name), c.code)
+                self.lookup.setdefault(name, c.code)
         self._by_code = {c.code: c for c in choices}
 
     def parse(self, value: Any) -> str:
+        code = self.lookup.get(value) if type(value) is str else None  # the common case: exact label
+        if code is not None:
+            return code
         key = _norm(value)
         code = self.lookup.get(key)
         if code is None:
@@ -245,6 +250,25 @@ def text(value: Any, max_length: int) -> str | None:
     return s
 
 
+def text_parser(max_length: int) -> Any:
+    def parse(value: Any) -> str | None:
+        if type(value) is str:  # the common case, without text()'s conversions
+            s = value.strip()
+            if len(s) > max_length:
+                raise CellError(_("The text is longer than %(n)s characters.") % {"n": max_length})
+            return s or None
+        return text(value, max_length)
+
+    return parse
+
+
+def digits_parser(max_length: int) -> Any:
+    def parse(value: Any) -> str | None:
+        return digits_text(value, max_length)
+
+    return parse
+
+
 def digits_text(value: Any, max_length: int) -> str | None:
     """A cell holding a long number as text (ID number, phone): refuses numbers that lost digits."""
     if isinstance(value, float):
@@ -256,6 +280,8 @@ def digits_text(value: Any, max_length: int) -> str | None:
 
 
 def date(value: Any) -> dt.date | None:
+    if type(value) is dt.datetime:
+        return value.date()
     if value is None:
         return None
     if isinstance(value, dt.datetime):

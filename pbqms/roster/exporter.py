@@ -7,6 +7,7 @@ ID), so it imports again unchanged.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -76,7 +77,7 @@ def new_workbook(lang: str | None, *, instructions: bool) -> tuple[Workbook, Any
     return wb, units, members
 
 
-def write_template(out: str | IO[bytes], lang: str | None = None) -> None:
+def write_template(out: str | os.PathLike[str] | IO[bytes], lang: str | None = None) -> None:
     wb, _units, _members = new_workbook(lang, instructions=True)
     wb.save(out)
 
@@ -185,7 +186,7 @@ def member_rows(members: QuerySet[Member], actor: Any, lang: str | None, *, unma
             progress(count)
 
 
-def write_export(out: str | IO[bytes], units: Iterable[list[Any]], people: Iterable[list[Any]],
+def write_export(out: str | os.PathLike[str] | IO[bytes], units: Iterable[list[Any]], people: Iterable[list[Any]],
                  lang: str | None) -> int:
     wb, ws_units, ws_members = new_workbook(lang, instructions=False)
     for row in units:
@@ -198,7 +199,7 @@ def write_export(out: str | IO[bytes], units: Iterable[list[Any]], people: Itera
     return count
 
 
-def write_error_report(out: str | IO[bytes], errors: list[dict[str, Any]]) -> None:
+def write_error_report(out: str | os.PathLike[str] | IO[bytes], errors: list[dict[str, Any]]) -> None:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Problems"))
     widths = (14, 8, 18, 8, 80)

@@ -79,13 +79,29 @@ class Sheet:
         return get_column_letter(i + 1) if i is not None else ""
 
 
+NO_PROBLEM: frozenset[str] = frozenset()
+NO_CHANGES: dict[Any, Any] = {}  # shared and never written to: rows get their own dict when they change
+STEP_ATTRS = tuple(C.STEP_COLUMNS.items())
+
+
 class URow:
     __slots__ = ("row", "code", "name", "kind", "variant", "parent", "order", "founded_on", "department",
                  "bad", "ok", "unit", "anchor", "level", "changes")
+    bad: set[str] | frozenset[str]
+    code: str | None
+    name: str | None
+    kind: str | None
+    variant: str | None
+    parent: str | None
+    order: int | None
+    founded_on: dt.date | None
+    department: str | None
 
     def __init__(self, row: int):
         self.row = row
-        self.bad: set[str] = set()
+        self.code = self.name = self.kind = self.variant = self.parent = self.department = None
+        self.order = self.founded_on = None
+        self.bad = NO_PROBLEM
         self.ok = True
         self.unit: Unit | None = None  # the roster's unit, when the code exists
         self.anchor: Unit | None = None  # nearest existing ancestor (new units)
@@ -96,15 +112,43 @@ class URow:
 class MRow:
     __slots__ = ("row", "name", "gender", "ethnicity", "birth_date", "education", "id_number", "id_hash",
                  "id_masked", "phone", "phone_masked", "post", "status", "status_date", "unit", "group",
-                 "joined_on", "steps", "record_id", "bad", "match", "changes", "new_steps", "moved_steps")
+                 "joined_on", "steps", "record_id", "bad", "match", "changes", "new_steps", "moved_steps",
+                 *C.STEP_COLUMNS)
+    bad: set[str] | frozenset[str]
+    name: str | None
+    gender: str | None
+    ethnicity: str | None
+    birth_date: dt.date | None
+    education: str | None
+    id_number: str | None
+    id_hash: str | None
+    id_masked: str | None
+    phone: str | None
+    phone_masked: str | None
+    post: str | None
+    status: str | None
+    status_date: dt.date | None
+    unit: str | None
+    group: str | None
+    joined_on: dt.date | None
+    steps: dict[str, dt.date] | None
+    record_id: int | None
+    applicant_on: dt.date | None
+    activist_on: dt.date | None
+    candidate_on: dt.date | None
+    probationary_on: dt.date | None
 
     def __init__(self, row: int):
         self.row = row
-        self.bad: set[str] = set()
+        self.name = self.gender = self.ethnicity = self.birth_date = self.education = self.id_number = None
+        self.id_hash = self.id_masked = self.phone = self.phone_masked = self.post = self.status = None
+        self.status_date = self.unit = self.group = self.joined_on = self.record_id = self.steps = None
+        self.applicant_on = self.activist_on = self.candidate_on = self.probationary_on = None
+        self.bad = NO_PROBLEM
         self.match: int | None = None
-        self.changes: dict[str, Any] = {}
-        self.new_steps: dict[str, dt.date] = {}
-        self.moved_steps: dict[int, tuple[str, dt.date, dt.date]] = {}  # step pk → (status, old, new)
+        self.changes: dict[str, Any] = NO_CHANGES
+        self.new_steps: dict[str, dt.date] = NO_CHANGES
+        self.moved_steps: dict[int, tuple[str, dt.date, dt.date]] = NO_CHANGES  # step pk → (status, old, new)
 
 
 class Existing(NamedTuple):
@@ -153,6 +197,8 @@ class Importer:
         self.unit_by_pk: dict[int, Unit] = {}
         self.new_units: dict[str, URow] = {}
         self.bad_unit_codes: set[str] = set()
+        self._unit_plan: list[tuple[str, int, Any]] | None = None
+        self._member_plan: list[tuple[str, int, Any]] | None = None
         self.new_members: list[MRow] = []
         self.changed_members: list[MRow] = []
         self.summary = {"units_created": 0, "units_updated": 0, "units_unchanged": 0,
@@ -243,17 +289,27 @@ class Importer:
         i = sheet.index.get(key)
         return values[i] if i is not None and i < len(values) else None
 
-    def _parse(self, sheet: Sheet, r: URow | MRow, values: tuple[Any, ...], key: str,
-               parser: Callable[[Any], Any]) -> Any:
-        raw = self._cell(sheet, values, key)
-        if raw is None:
-            return None
-        try:
-            return parser(raw)
-        except C.CellError as err:
-            r.bad.add(key)
-            self.error(sheet, r.row, key, str(err))
-            return None
+    def _plan(self, sheet: Sheet, parsers: dict[str, Callable[[Any], Any]]) -> list[tuple[str, int, Any]]:
+        """(key, column index, parser) for the columns the file has; the others stay None."""
+        return [(key, sheet.index[key], parsers[key]) for key in parsers if key in sheet.index]
+
+    def _parse_cells(self, sheet: Sheet, r: URow | MRow, values: tuple[Any, ...],
+                     plan: list[tuple[str, int, Any]]) -> None:
+        n = len(values)
+        for key, i, parser in plan:
+            raw = values[i] if i < n else None
+            if raw is None:
+                continue
+            try:
+                setattr(r, key, parser(raw))
+            except C.CellError as err:
+                self.bad(r, key)
+                self.error(sheet, r.row, key, str(err))
+
+    def bad(self, r: URow | MRow, key: str) -> None:
+        bad = r.bad if isinstance(r.bad, set) else set()
+        bad.add(key)
+        r.bad = bad
 
     def _past_date(self, value: Any) -> dt.date | None:
         d = C.date(value)
@@ -261,65 +317,68 @@ class Importer:
             raise C.CellError(_("The date cannot be in the future."))
         return d
 
+    def _unit_parsers(self) -> dict[str, Callable[[Any], Any]]:
+        return {"code": C.text_parser(40), "name": C.text_parser(120), "kind": C.KIND.parse,
+                "variant": C.VARIANT.parse, "parent": C.text_parser(40), "order": C.integer,
+                "founded_on": self._past_date, "department": C.text_parser(120)}
+
+    def _member_parsers(self) -> dict[str, Callable[[Any], Any]]:
+        parsers = {"name": C.text_parser(60), "gender": C.GENDER.parse, "ethnicity": C.text_parser(20),
+                   "birth_date": self._past_date, "education": C.EDUCATION.parse,
+                   "id_number": C.digits_parser(30), "phone": C.digits_parser(20), "post": C.text_parser(120),
+                   "status": C.STATUS.parse, "status_date": self._past_date, "unit": C.text_parser(40),
+                   "group": C.text_parser(40), "joined_on": self._past_date, "record_id": C.integer}
+        for key in C.STEP_COLUMNS:
+            parsers[key] = self._past_date
+        return parsers
+
     def _parse_unit(self, sheet: Sheet, number: int, values: tuple[Any, ...]) -> None:
+        if self._unit_plan is None:
+            self._unit_plan = self._plan(sheet, self._unit_parsers())
         r = URow(number)
-        p = self._parse
-        r.code = p(sheet, r, values, "code", lambda v: C.text(v, 40))
-        r.name = p(sheet, r, values, "name", lambda v: C.text(v, 120))
+        self._parse_cells(sheet, r, values, self._unit_plan)
         raw_kind = self._cell(sheet, values, "kind")
-        r.kind = p(sheet, r, values, "kind", C.KIND.parse)
         implied = C.KIND_IMPLIES_VARIANT.get(C._norm(raw_kind)) if raw_kind is not None else None
         if implied:
             r.kind = UnitKind.BRANCH
-        r.variant = p(sheet, r, values, "variant", C.VARIANT.parse) or implied
-        r.parent = p(sheet, r, values, "parent", lambda v: C.text(v, 40))
-        r.order = p(sheet, r, values, "order", C.integer)
-        r.founded_on = p(sheet, r, values, "founded_on", self._past_date)
-        r.department = p(sheet, r, values, "department", lambda v: C.text(v, 120))
+            r.variant = r.variant or implied
         self.urows.append(r)
 
     def _parse_member(self, sheet: Sheet, number: int, values: tuple[Any, ...]) -> None:
+        if self._member_plan is None:
+            self._member_plan = self._plan(sheet, self._member_parsers())
         r = MRow(number)
-        p = self._parse
-        r.name = p(sheet, r, values, "name", lambda v: C.text(v, 60))
-        r.gender = p(sheet, r, values, "gender", C.GENDER.parse)
-        r.ethnicity = p(sheet, r, values, "ethnicity", lambda v: C.text(v, 20))
-        r.birth_date = p(sheet, r, values, "birth_date", self._past_date)
-        r.education = p(sheet, r, values, "education", C.EDUCATION.parse)
-        r.id_number = r.id_hash = r.id_masked = None
-        raw_id = p(sheet, r, values, "id_number", lambda v: C.digits_text(v, 30))
-        if raw_id and "*" in raw_id:
-            r.id_masked = raw_id.upper()
-        elif raw_id:
-            try:
-                r.id_number = idnumber.validate(raw_id)
-                r.id_hash = crypto.lookup_hash(r.id_number)
-            except ValidationError as err:
-                r.bad.add("id_number")
-                self.error(sheet, number, "id_number", err.messages[0])
-        r.phone = r.phone_masked = None
-        phone = p(sheet, r, values, "phone", lambda v: C.digits_text(v, 20))
-        if phone and "*" in phone:
-            r.phone_masked = phone
-        elif phone:
-            if not phone.replace("-", "").replace("+", "").replace(" ", "").isdigit():
-                r.bad.add("phone")
+        self._parse_cells(sheet, r, values, self._member_plan)
+        raw_id = r.id_number
+        if raw_id is not None:
+            if "*" in raw_id:
+                r.id_number, r.id_masked = None, raw_id.upper()
+            else:
+                try:
+                    r.id_number = idnumber.validate(raw_id)
+                    r.id_hash = crypto.lookup_hash(r.id_number)
+                except ValidationError as err:
+                    r.id_number = None
+                    self.bad(r, "id_number")
+                    self.error(sheet, number, "id_number", err.messages[0])
+        phone = r.phone
+        if phone is not None:
+            if "*" in phone:
+                r.phone, r.phone_masked = None, phone
+            elif not phone.replace("-", "").replace("+", "").replace(" ", "").isdigit():
+                r.phone = None
+                self.bad(r, "phone")
                 self.error(sheet, number, "phone", _("A phone number holds digits only."))
             else:
                 r.phone = phone.replace(" ", "")
-        r.post = p(sheet, r, values, "post", lambda v: C.text(v, 120))
-        r.status = p(sheet, r, values, "status", C.STATUS.parse)
-        r.status_date = p(sheet, r, values, "status_date", self._past_date)
-        r.unit = p(sheet, r, values, "unit", lambda v: C.text(v, 40))
-        r.group = p(sheet, r, values, "group", lambda v: C.text(v, 40))
-        r.joined_on = p(sheet, r, values, "joined_on", self._past_date)
-        steps = {}
-        for key, status in C.STEP_COLUMNS.items():
-            d = p(sheet, r, values, key, self._past_date)
+        steps = None
+        for key, status in STEP_ATTRS:
+            d = getattr(r, key)
             if d is not None:
+                if steps is None:
+                    steps = {}
                 steps[status] = d
-        r.steps = steps or None
-        r.record_id = p(sheet, r, values, "record_id", C.integer)
+        r.steps = steps
         self.mrows.append(r)
 
     # ---- 2. checking -----------------------------------------------------------------------
@@ -760,6 +819,7 @@ class Importer:
         if status != ex.status and status != PartyStatus.MASSES and status not in steps and status not in db_steps:
             self.error(sheet, r.row, "status_date", _("Give the date of the current status."))
         merged = {st: d for st, (d, _pk) in db_steps.items()}
+        r.new_steps, r.moved_steps = {}, {}
         for st, d in steps.items():
             old = db_steps.get(st)
             if old is None:

@@ -1,19 +1,17 @@
 """Streaming an .xlsx workbook row by row.
 
 openpyxl's read-only mode opens the workbook (sheets, shared strings, which styles are dates);
-the cells themselves are read here. openpyxl builds a descriptor-checked object for every inline
-string, which write-only workbooks (our exports, generated files) use for every text cell, and
-walks every XML event in Python: 100,000 people took over half a minute. Here the sheet's XML is
-cut into blocks of whole rows, each parsed at C speed, which reads the same cells several times
-faster, with memory bounded by one block.
+the cells themselves are read here, from the same streaming XML parse. openpyxl builds a
+descriptor-checked object for every inline string, which write-only workbooks (our exports,
+generated files) use for every text cell: 100,000 people took over half a minute to read that
+way, and a quarter of it here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import IO, Any
 
 from openpyxl import load_workbook
@@ -30,7 +28,6 @@ INLINE_TAG = f"{{{SHEET_MAIN_NS}}}is"
 TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
 # The text of a rich inline string is in its runs (is/r/t); phonetic runs (is/rPh/t) are not text.
 RUN_TEXT_PATH = f"{{{SHEET_MAIN_NS}}}r/{{{SHEET_MAIN_NS}}}t"
-BLOCK = 1 << 20  # bytes of sheet XML parsed at a time
 
 
 class _HeadOnlyReadOnlyWorksheet(_read_only.ReadOnlyWorksheet):
@@ -76,13 +73,9 @@ def declared_rows(ws: Any) -> int | None:
 def rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """(Excel row number, values) for every row that has a value, header included. The sheet's
     declared dimensions are ignored: some writers get them wrong."""
-    reader = _Cells(ws)
-    number = 0
+    cells = _Cells(ws)
     with ws._get_source() as src:
-        for row in _row_elements(src):
-            r = row.get("r")
-            number = int(r) if r else number + 1
-            values = reader.row(row)
+        for number, values in _sheet_rows(src, cells):
             for v in values:
                 if v is not None and not (isinstance(v, str) and not v.strip()):
                     yield number, values
@@ -158,77 +151,13 @@ def _excel_date(num: int | float, epoch: Any) -> Any:
         return num
 
 
-_NAME = rb"(?:[A-Za-z_][\w.-]*:)?"
-_DATA_START = re.compile(rb"<(" + _NAME + rb")sheetData\b[^>]*?(/?)>")
-_XMLNS = re.compile(rb"\sxmlns(:[\w.-]+)?\s*=\s*(\"[^\"]*\"|'[^']*')")
-
-
-def _row_elements(src: IO[bytes]) -> Iterator[ET.Element]:
-    """The <row> elements of a sheet, parsed a block of whole rows at a time.
-
-    Text and attribute values cannot hold '<', so '</row>' only ever closes a row: cutting the
-    XML there is safe. The blocks are wrapped in an element that redeclares the root's
-    namespaces. Anything unexpected (another encoding, no <sheetData>) falls back to a
-    streaming parse of the whole sheet."""
-    head = b""
-    m = None
-    while m is None:
-        chunk = src.read(BLOCK)
-        if not chunk:
-            break
-        head += chunk
-        m = _DATA_START.search(head)
-        if m is None and len(head) > 64 * BLOCK:
-            break
-    if m is None or b"encoding" in head[:100] and b"utf-8" not in head[:100].lower():
-        yield from _iterparse_rows(_Chain(head, src))
-        return
-    if m.group(2):  # <sheetData/>: no rows
-        return
-    prefix = m.group(1)
-    decls: dict[bytes, bytes] = {}
-    for ns in _XMLNS.finditer(head, 0, m.start()):
-        decls.setdefault(ns.group(1) or b"", ns.group(0))
-    opening = b"<pbqms-rows" + b"".join(decls.values()) + b">"
-    closing = b"</pbqms-rows>"
-    row_end = b"</" + prefix + b"row>"
-    data_end = b"</" + prefix + b"sheetData>"
-    buf = head[m.end():]
-    done = False
-    while not done:
-        stop = buf.find(data_end)
-        if stop >= 0:
-            block, done = buf[:stop], True
-        else:
-            cut = buf.rfind(row_end)
-            chunk = src.read(BLOCK)
-            if not chunk:
-                block, done = buf, True  # truncated sheet: let the parser say so
-            elif cut < 0:
-                buf += chunk
-                continue
-            else:
-                cut += len(row_end)
-                block, buf = buf[:cut], buf[cut:] + chunk
-        if block.strip():
-            yield from ET.fromstring(opening + block + closing)
-
-
-class _Chain:
-    """A file-like of already-read bytes followed by the rest of a stream."""
-
-    def __init__(self, first: bytes, rest: IO[bytes]):
-        self.first, self.rest = first, rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self.first:
-            out, self.first = self.first, b""
-            return out
-        return self.rest.read(size)
-
-
-def _iterparse_rows(src: Any) -> Iterable[ET.Element]:
-    for _event, el in iterparse(src):
-        if el.tag == ROW_TAG:
-            yield el
-            el.clear()
+def _sheet_rows(src: IO[bytes], cells: _Cells) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    number = 0
+    for _event, row in iterparse(src):  # "end" events: a row is complete when it comes
+        if row.tag != ROW_TAG:
+            continue
+        r = row.get("r")
+        number = int(r) if r else number + 1
+        values = cells.row(row)
+        row.clear()
+        yield number, values

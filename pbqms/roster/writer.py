@@ -8,9 +8,12 @@ numbers, pinyin, status steps) in batches instead of one record at a time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
 from pbqms.audit import services as audit
@@ -20,15 +23,49 @@ from pbqms.members.models import PARTY_MEMBER_STATUSES, Member, PartyStatus, Sta
 from pbqms.orgs import services as org_services
 from pbqms.orgs.models import BranchVariant, Unit, path_segment
 
-from . import bulk
+from . import bulk, prep
 from .importer import CHUNK, WRITING, Importer, MRow, chunks
+
+logger = logging.getLogger("pbqms.roster")
 
 UNIT_UPDATE_FIELDS = ["name", "variant", "order", "founded_on", "department", "updated_at"]
 MEMBER_UPDATE_FIELDS = ["name", "name_pinyin", "name_initials", "gender", "ethnicity", "birth_date", "education",
                         "id_number_encrypted", "id_number_hash", "id_number_masked", "phone_encrypted",
                         "phone_masked", "post", "status", "group", "joined_on", "updated_at"]
 UPDATE_CHUNK = 500
+POOL_MIN = 5000  # new people from which names and identities are prepared by worker processes
 STEP_FIELDS = ("member", "status", "date", "note")
+AUDIT_FIELDS = ("id", "at", "actor", "actor_name", "ip", "action", "model", "object_id", "object_repr", "changes",
+                "note", "org_path")
+
+
+class Created:
+    """audit.created(audit.snapshot(obj, fields)), with the field lookups done once, not per record."""
+
+    def __init__(self, model: type[models.Model], fields: Iterable[str]):
+        self.spec = []
+        for name in fields:
+            f = model._meta.get_field(name)
+            by_name = isinstance(f, models.ForeignKey) or not isinstance(f, models.Field)
+            attr = f.attname if isinstance(f, models.Field) and not by_name else name
+            self.spec.append((name, attr, by_name))
+
+    def __call__(self, obj: models.Model) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
+        for name, attr, by_name in self.spec:
+            v = getattr(obj, attr)
+            if v is None or v == "":
+                continue
+            if by_name:
+                v = str(v)
+            elif isinstance(v, dt.date):
+                v = v.isoformat()
+            out[name] = [None, v]
+        return out
+
+
+UNIT_CREATED = Created(Unit, org_services.AUDITED_FIELDS)
+MEMBER_CREATED = Created(Member, member_services.AUDITED_FIELDS)
 
 
 class Writer:
@@ -49,12 +86,45 @@ class Writer:
 
     def run(self) -> None:
         self.imp.progress(WRITING, 0, self.total)
-        self.create_units()
-        self.update_units()
-        for part in chunks(self.imp.new_members, CHUNK):
-            self.create_members(part)
-        for part in chunks(self.imp.changed_members, UPDATE_CHUNK):
-            self.update_members(part)
+        parts = list(chunks(self.imp.new_members, CHUNK))
+        prepared = self.start_pool(parts)
+        try:
+            self.create_units()
+            self.update_units()
+            for part in parts:
+                self.create_members(part, self.next_prepared(prepared))
+            for part in chunks(self.imp.changed_members, UPDATE_CHUNK):
+                self.update_members(part)
+        finally:
+            if self.pool is not None:
+                self.pool.close()
+
+    # ---- names and identities in worker processes (big imports) ------------------------------
+
+    pool: prep.Pool | None = None
+
+    def start_pool(self, parts: list[list[MRow]]) -> Iterator[list[tuple[Any, ...]]] | None:
+        n = prep.workers()
+        if n <= 0 or len(self.imp.new_members) < POOL_MIN:
+            return None
+        try:
+            self.pool = prep.Pool(n)
+            return self.pool.map([[(r.name or "", r.id_number or "", r.phone or "", r.birth_date, r.gender or "")
+                                   for r in part] for part in parts])
+        except (OSError, RuntimeError) as err:  # no processes here: do the work in this one
+            logger.warning("roster import: no worker processes (%s); preparing people in-process", err)
+            return None
+
+    def next_prepared(self, prepared: Iterator[list[tuple[Any, ...]]] | None) -> list[tuple[Any, ...]] | None:
+        if prepared is None or self.pool is None:
+            return None
+        try:
+            return next(prepared)
+        except (BrokenProcessPool, OSError, RuntimeError) as err:
+            logger.warning("roster import: worker processes failed (%s); preparing people in-process", err)
+            self.pool.close()
+            self.pool = None
+            return None
 
     # ---- units -----------------------------------------------------------------------------
 
@@ -63,6 +133,7 @@ class Writer:
         rows = sorted((r for r in self.imp.new_units.values() if r.ok), key=lambda r: r.level)
         made: list[Unit] = []
         for pk, r in zip(bulk.reserve_ids(Unit, len(rows)), rows, strict=True):
+            assert r.code and r.name and r.kind  # checked
             parent = self.unit(r.parent) if r.parent else None
             u = Unit(pk=pk, code=r.code, name=r.name, kind=r.kind, variant=r.variant or BranchVariant.REGULAR,
                      parent=parent, order=r.order or 0, founded_on=r.founded_on, department=r.department or "",
@@ -71,16 +142,21 @@ class Writer:
             self.created[u.code] = u
             made.append(u)
         bulk.insert_objects(Unit, made)
-        self.audit(AuditAction.CREATE, ((u, audit.created(audit.snapshot(u, org_services.AUDITED_FIELDS)))
-                                        for u in made))
+        self.audit(AuditAction.CREATE, ((u, UNIT_CREATED(u)) for u in made))
         self.step(len(made))
 
     def audit(self, action: str, items: Iterable[tuple[Any, dict[str, list[Any]]]]) -> None:
-        """One entry per record, as audit.services.record_many writes them, loaded with COPY."""
-        entries = [audit._entry(self.actor, action, obj, changes, "") for obj, changes in items]
-        for pk, e in zip(bulk.reserve_ids(AuditEntry, len(entries)), entries, strict=True):
-            e.pk = pk
-        bulk.insert_objects(AuditEntry, entries)
+        """One entry per record, as audit.services.record_many writes them (the actor, address and
+        record type from audit.services itself), loaded with COPY."""
+        items = list(items)
+        if not items:
+            return
+        first = audit._entry(self.actor, action, items[0][0], {}, "")
+        now = timezone.now()
+        rows = [(pk, now, first.actor_id, first.actor_name, first.ip, action, first.model, str(obj.pk),
+                 str(obj)[:200], changes, "", getattr(obj, "org_path", None) or getattr(obj, "path", None) or "")
+                for pk, (obj, changes) in zip(bulk.reserve_ids(AuditEntry, len(items)), items, strict=True)]
+        bulk.insert_rows(AuditEntry, AUDIT_FIELDS, rows)
 
     def update_units(self) -> None:
         now = timezone.now()
@@ -99,9 +175,10 @@ class Writer:
 
     # ---- people ----------------------------------------------------------------------------
 
-    def create_members(self, part: list[MRow]) -> None:
+    def create_members(self, part: list[MRow], prepared: list[tuple[Any, ...]] | None = None) -> None:
         objs = []
-        for pk, r in zip(bulk.reserve_ids(Member, len(part)), part, strict=True):
+        for i, (pk, r) in enumerate(zip(bulk.reserve_ids(Member, len(part)), part, strict=True)):
+            assert r.unit and r.name and r.gender and r.status  # checked
             unit = self.unit(r.unit)
             joined = r.joined_on
             if joined is None and r.status in PARTY_MEMBER_STATUSES:
@@ -110,14 +187,17 @@ class Writer:
             m = Member(pk=pk, gender=r.gender, status=r.status, unit=unit, group=group, org_path=unit.path,
                        birth_date=r.birth_date, ethnicity=r.ethnicity or "汉族",
                        education=r.education or "", post=r.post or "", joined_on=joined)
-            member_services.set_name(m, r.name)
-            member_services.set_identity(m, r.id_number or "", r.phone or "")
+            if prepared is not None:  # set_name and set_identity, run by a worker process
+                for field, value in zip(prep.IDENTITY_FIELDS, prepared[i], strict=True):
+                    setattr(m, field, value)
+            else:
+                member_services.set_name(m, r.name)
+                member_services.set_identity(m, r.id_number or "", r.phone or "")
             objs.append(m)
         bulk.insert_objects(Member, objs)
         bulk.insert_rows(StatusStep, STEP_FIELDS, [(m.pk, st, d, "") for m, r in zip(objs, part, strict=True)
                                                    for st, d in r.new_steps.items()])
-        self.audit(AuditAction.CREATE, ((m, audit.created(audit.snapshot(m, member_services.AUDITED_FIELDS)))
-                                        for m in objs))
+        self.audit(AuditAction.CREATE, ((m, MEMBER_CREATED(m)) for m in objs))
         self.step(len(part))
 
     def update_members(self, part: list[MRow]) -> None:

@@ -225,7 +225,7 @@ def test_demo_command_serves_with_a_worker_and_stops_it(db, monkeypatch):
 
     served: list[str] = []
 
-    def fake_call_command(name: str, *args: object, **kwargs: object) -> None:
+    def fake_call_command(name: str, *args: object, **kwargs: object) -> object:
         if name == "runserver":
             served.append(str(args[0]))
             raise KeyboardInterrupt

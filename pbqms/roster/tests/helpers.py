@@ -39,12 +39,14 @@ def workbook(path: Path, units: list[list[Any]] = (), members: list[list[Any]] =
     return path
 
 
-def counts() -> dict[str, int]:
-    """What an import may change, to prove it changed nothing."""
-    return {"units": Unit.objects.count(), "members": Member.objects.count(),
-            "steps": StatusStep.objects.count(), "audit": AuditEntry.objects.count(),
-            "updated": Member.objects.filter(updated_at__gt=Member.objects.order_by("-updated_at")
-                                             .values("updated_at")[:1]).count()}
+def state() -> dict[str, Any]:
+    """Everything an import may change, to prove it changed nothing."""
+    return {
+        "units": list(Unit.objects.order_by("pk").values_list()),
+        "members": list(Member.objects.order_by("pk").values_list()),
+        "steps": list(StatusStep.objects.order_by("pk").values_list()),
+        "audit": AuditEntry.objects.count(),
+    }
 
 
 def errors_at(result: Any) -> set[tuple[str, int | None, str]]:
