@@ -154,3 +154,10 @@ def page(browser, live_server):
     pg.base = live_server.url
     yield pg
     context.close()
+
+
+@pytest.fixture
+def english(client):
+    """The test client asks for English; tests that assert English messages use it (zh-hans is the default)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

@@ -56,6 +56,7 @@ class Scope:
     group_ids: tuple[int, ...] = ()  # 党小组长: the groups they lead
     own_unit_ids: tuple[int, ...] = ()  # units readable on their own (a member's branch, a leader's group)
     self_member_id: int | None = None
+    self_covered: bool = False  # one's own record lies inside one's read subtrees
     roles: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -109,9 +110,15 @@ def get_scope(user: Any) -> Scope:
             own_units.append(unit_id)
         if role == Role.MEMBER:
             own_units.append(unit_id)
+    read_paths = _minimal(read)
+    self_covered = False
+    if user.member_id and read_paths:
+        own_path = Member.objects.filter(pk=user.member_id).values_list("org_path", flat=True).first() or ""
+        self_covered = _covers(read_paths, own_path)
     scope = Scope(
         user_id=user.pk,
-        read_paths=_minimal(read),
+        self_covered=self_covered,
+        read_paths=read_paths,
         unit_write_paths=_minimal(unit_write),
         member_write_paths=_minimal(member_write),
         id_paths=_minimal(id_paths),
@@ -154,6 +161,23 @@ def can_read_unit(user: Any, unit: Unit) -> bool:
     return s.is_superuser or _covers(s.read_paths, unit.path) or unit.pk in s.own_unit_ids
 
 
+def covers_path(user: Any, path: str) -> bool:
+    """Whether the user reads the whole subtree at `path` (so its stored totals are theirs to see)."""
+    s = get_scope(user)
+    return s.is_superuser or _covers(s.read_paths, path)
+
+
+def subtree_read_paths(user: Any) -> tuple[str, ...] | None:
+    """The disjoint subtree paths making up the user's whole scope, or None when the scope also
+    holds single records (a group, one's own unit or record) that no subtree total describes."""
+    s = get_scope(user)
+    if s.is_superuser:
+        return ("",)
+    if s.group_ids or s.own_unit_ids or not s.read_paths:
+        return None
+    return s.read_paths
+
+
 def can_write_unit(user: Any, unit: Unit) -> bool:
     """Change or dissolve `unit`, or create units under it."""
     return _covers(get_scope(user).unit_write_paths, unit.path)
@@ -190,7 +214,9 @@ def members(user: Any) -> QuerySet[Member]:
     q = _prefix_q("org_path", s.read_paths) if s.read_paths else Q(pk__in=[])
     if s.group_ids:
         q |= Q(group_id__in=s.group_ids)
-    if s.self_member_id:
+    if s.self_member_id and not s.self_covered:
+        # only when one's own record lies outside one's subtrees: the extra OR keeps PostgreSQL
+        # from answering counts from an index alone
         q |= Q(pk=s.self_member_id)
     return Member.objects.filter(q)
 

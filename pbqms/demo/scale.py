@@ -40,6 +40,7 @@ from pbqms.members.models import (
     StatusStep,
 )
 from pbqms.orgs import services as orgs
+from pbqms.orgs import tally
 from pbqms.orgs.models import Unit, UnitKind, path_segment
 
 from . import bulk, names
@@ -135,7 +136,9 @@ def build_scale(n: int, *, log: Log = print, workers: int | None = None) -> Buil
             subs.append(orgs.create_unit(None, code=f"S{s:02d}", name=f"{place}分公司党委", order=s,
                                          kind=UnitKind.COMMITTEE, parent=root, founded_on=dt.date(2001, 1, 1),
                                          department=f"{place}分公司"))
-        plans = [_plan(sub, s, min(PER_SUBSIDIARY, n - (s - 1) * PER_SUBSIDIARY), subsidiaries)
+        base = timezone.now()
+        plans = [_plan(sub, s, min(PER_SUBSIDIARY, n - (s - 1) * PER_SUBSIDIARY), subsidiaries,
+                       base + dt.timedelta(milliseconds=100 * (s - 1)))
                  for s, sub in enumerate(subs, 1)]
         tables = [model._meta.db_table for _, model, _ in TABLES]
         with bulk.DeferredIndexes(*tables):
@@ -149,6 +152,8 @@ def build_scale(n: int, *, log: Log = print, workers: int | None = None) -> Buil
                     f"({time.perf_counter() - started:.0f} s)")
             log(f"  rebuilding indexes and constraints… ({time.perf_counter() - started:.0f} s)")
         _accounts(root, subs[0])
+        log(f"  subtree totals… ({time.perf_counter() - started:.0f} s)")
+        tally.recount()
     if bulk.is_postgres():
         # Fresh statistics for the planner, and a visibility map for index-only scans (VACUUM
         # cannot run inside a caller's transaction, e.g. a test's: ANALYZE then).
@@ -162,13 +167,13 @@ def build_scale(n: int, *, log: Log = print, workers: int | None = None) -> Buil
     return result
 
 
-def _plan(sub: Unit, s: int, count: int, subsidiaries: int) -> _Plan:
+def _plan(sub: Unit, s: int, count: int, subsidiaries: int, now: dt.datetime) -> _Plan:
     rng = random.Random(SEED * 7919 + s)
     n_groups = [2 if rng.random() < 0.7 else 3 for _ in range(count)]
     sizes = [rng.randint(24, 36) for _ in range(count)]
     return _Plan(s=s, subsidiaries=subsidiaries, sub=(sub.pk, sub.code, sub.name, sub.path, sub.depth),
                  n_groups=n_groups, sizes=sizes, unit_ids=bulk.reserve_ids(Unit, count + sum(n_groups)),
-                 member_ids=bulk.reserve_ids(Member, sum(sizes)), now=timezone.now())
+                 member_ids=bulk.reserve_ids(Member, sum(sizes)), now=now)
 
 
 def _generated(plans: list[_Plan], workers: int | None) -> Iterator[list[Any]]:
@@ -318,6 +323,10 @@ def _generate_rows(plan: _Plan) -> dict[str, Rows]:
             roles.append((mid, bid, role, term, None))
         for gid, mid in leaders.items():
             roles.append((mid, gid, CommitteeRoleKind.GROUP_LEADER, term, None))
+    # One microsecond apart, in creation order, as entries written one by one would be (a log
+    # whose entries share one timestamp makes "latest changes" queries unrealistically slow).
+    tick = dt.timedelta(microseconds=1)
+    out["audit"] = [(now + i * tick, *row[1:]) for i, row in enumerate(audit)]
     return out
 
 

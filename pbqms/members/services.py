@@ -13,7 +13,9 @@ from pbqms import scope
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
 from pbqms.core import crypto, pinyin
+from pbqms.orgs import tally
 from pbqms.orgs.models import Unit, UnitKind
+from pbqms.orgs.tally import PersonFacts
 
 from . import idnumber
 from .models import (
@@ -98,6 +100,7 @@ def create_member(actor: Any, *, unit: Unit, name: str, gender: str, status: str
     if member.id_number_hash and id_number_taken(id_number):
         raise ValidationError(_("A person with this ID number is already on the roster."))
     member.save()
+    tally.person_changed(None, PersonFacts.of(member))
     if status != PartyStatus.MASSES:
         StatusStep.objects.create(member=member, status=status, date=status_date or joined_on or dt.date.today())
     audit.record(actor, AuditAction.CREATE, member, audit.created(audit.snapshot(member, AUDITED_FIELDS)))
@@ -112,6 +115,7 @@ def update_member(actor: Any, member: Member, **changes: Any) -> Member:
     if unknown:
         raise ValidationError(_("These fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))})
     before = audit.snapshot(member, AUDITED_FIELDS)
+    facts_before = tally.stored_facts(member.pk)
     id_number = changes.pop("id_number", None)
     phone = changes.pop("phone", None)
     if "name" in changes:
@@ -125,6 +129,7 @@ def update_member(actor: Any, member: Member, **changes: Any) -> Member:
     if id_number and id_number_taken(id_number, exclude_pk=member.pk):
         raise ValidationError(_("A person with this ID number is already on the roster."))
     member.save()
+    tally.person_changed(facts_before, PersonFacts.of(member))
     delta = audit.diff(before, audit.snapshot(member, AUDITED_FIELDS))
     if delta:
         audit.record(actor, AuditAction.UPDATE, member, delta)
@@ -158,10 +163,12 @@ def advance_status(actor: Any, member: Member, new_status: str, *, date: dt.date
     if date > dt.date.today():
         raise ValidationError(_("The date cannot be in the future."))
     StatusStep.objects.create(member=member, status=new_status, date=date, note=note)
+    facts_before = tally.stored_facts(member.pk)
     member.status = new_status
     if new_status == PartyStatus.PROBATIONARY and member.joined_on is None:
         member.joined_on = date
     member.save(update_fields=["status", "joined_on", "updated_at"])
+    tally.person_changed(facts_before, PersonFacts.of(member))
     audit.record(actor, AuditAction.STATUS, member, {"status": [current, new_status]}, note=note)
     return member
 
@@ -227,8 +234,10 @@ def transfer_internal(actor: Any, member: Member, to_unit: Unit, *, date: dt.dat
                                        to_unit=to_unit, date=date, reason=reason,
                                        recorded_by=actor if getattr(actor, "pk", None) else None)
     _end_posts(member, date)
+    facts_before = tally.stored_facts(member.pk)
     member.unit, member.group, member.org_path = to_unit, group, to_unit.path
     member.save(update_fields=["unit", "group", "org_path", "updated_at"])
+    tally.person_changed(facts_before, PersonFacts.of(member))
     audit.record(actor, AuditAction.TRANSFER, member, {"unit": [str(from_unit), str(to_unit)]}, note=reason)
     return transfer
 
@@ -247,8 +256,10 @@ def transfer_out(actor: Any, member: Member, *, external_org: str, date: dt.date
                                        external_org=external_org.strip(), date=date, letter_number=letter_number,
                                        reason=reason, recorded_by=actor if getattr(actor, "pk", None) else None)
     _end_posts(member, date)
+    facts_before = tally.stored_facts(member.pk)
     member.state = MemberState.TRANSFERRED_OUT
     member.save(update_fields=["state", "updated_at"])
+    tally.person_changed(facts_before, PersonFacts.of(member))
     audit.record(actor, AuditAction.TRANSFER, member, {"state": [MemberState.ACTIVE, member.state]},
                  note=external_org)
     return transfer
@@ -267,8 +278,10 @@ def transfer_in(actor: Any, member: Member, to_unit: Unit, *, external_org: str,
                                        external_org=external_org.strip(), date=date, letter_number=letter_number,
                                        recorded_by=actor if getattr(actor, "pk", None) else None)
     old_state = member.state
+    facts_before = tally.stored_facts(member.pk) if member.pk else None
     member.unit, member.group, member.org_path, member.state = to_unit, group, to_unit.path, MemberState.ACTIVE
     member.save(update_fields=["unit", "group", "org_path", "state", "updated_at"])
+    tally.person_changed(facts_before, PersonFacts.of(member))
     audit.record(actor, AuditAction.TRANSFER, member, {"state": [old_state, MemberState.ACTIVE],
                                                        "unit": [None, str(to_unit)]}, note=external_org)
     return transfer

@@ -21,7 +21,7 @@ class UnitForm(forms.Form):
     """Create (with `kind`) or edit a unit."""
 
     code = forms.CharField(label=_("Code"), max_length=40)
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Unit name"), max_length=120)
     kind = forms.ChoiceField(label=_("Kind"), choices=())
     variant = forms.ChoiceField(label=_("Branch variant"), choices=BranchVariant.choices,
                                 initial=BranchVariant.REGULAR,

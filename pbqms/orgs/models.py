@@ -124,3 +124,25 @@ class UnitMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} → {self.to_parent} ({self.moved_on})"
+
+
+class UnitTally(models.Model):
+    """Running totals of a unit's subtree — 组织统计: active people by party status and active units by kind.
+
+    `key` is "person:<status>" or "unit:<kind>". A unit's row counts its whole subtree (itself
+    included); a party group's person rows count the group's own members. Kept current by
+    orgs.tally, called from the services that change people and units, so home pages and tree
+    rows read a handful of rows instead of counting millions (see docs/decisions/0003).
+    """
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="tallies", verbose_name=_("unit"))
+    key = models.CharField(_("what is counted"), max_length=40)
+    n = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("unit tally (组织统计)")
+        verbose_name_plural = _("unit tallies (组织统计)")
+        constraints = [models.UniqueConstraint(fields=["unit", "key"], name="one_tally_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.key}={self.n}"

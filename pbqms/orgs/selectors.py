@@ -12,6 +12,7 @@ from django.db.models.functions import Substr
 from pbqms import scope
 from pbqms.members.models import Member, MemberState, PartyStatus
 
+from . import tally
 from .models import Unit, UnitKind, path_segment
 
 
@@ -33,8 +34,33 @@ def children(user: Any, unit: Unit) -> QuerySet[Unit]:
     return scope.units(user).filter(parent=unit).order_by("order", "code")
 
 
+def _scope_tally_ids(unit_path: str | None, user: Any) -> list[int] | None:
+    """Units whose stored totals answer a count for this scope, or None to count live."""
+    if unit_path is not None:
+        return [tally.unit_id_of(unit_path)] if scope.covers_path(user, unit_path) else None
+    paths = scope.subtree_read_paths(user)
+    if paths is None:
+        return None
+    if paths == ("",):
+        return list(Unit.objects.filter(parent__isnull=True).values_list("pk", flat=True))
+    return [tally.unit_id_of(p) for p in paths]
+
+
+def _summed(ids: list[int], prefix: str, keys: list[str]) -> dict[str, int]:
+    counts = {k: 0 for k in keys}
+    for per_unit in tally.read(ids, prefix).values():
+        for k, n in per_unit.items():
+            if k in counts:
+                counts[k] += n
+    return counts
+
+
 def unit_counts(unit_path: str | None, user: Any) -> dict[str, int]:
-    """Active units in the subtree (or the user's whole scope) by kind: one query."""
+    """Active units in the subtree (or the user's whole scope) by kind: read from the stored
+    totals when the user reads the whole subtree, else one counting query."""
+    ids = _scope_tally_ids(unit_path, user)
+    if ids is not None:
+        return _summed(ids, tally.UNIT, list(UnitKind.values))
     qs = scope.units(user).filter(dissolved_on__isnull=True)
     if unit_path is not None:
         qs = qs.filter(path__startswith=unit_path)
@@ -45,7 +71,10 @@ def unit_counts(unit_path: str | None, user: Any) -> dict[str, int]:
 
 
 def member_counts(unit_path: str | None, user: Any) -> dict[str, int]:
-    """People in the subtree (or the user's scope) by party status: one query."""
+    """Active people in the subtree (or the user's scope) by party status, as unit_counts."""
+    ids = _scope_tally_ids(unit_path, user)
+    if ids is not None:
+        return _summed(ids, tally.PERSON, list(PartyStatus.values))
     qs = scope.members(user).filter(state=MemberState.ACTIVE)
     if unit_path is not None:
         qs = qs.filter(org_path__startswith=unit_path)
@@ -88,7 +117,8 @@ def child_rows(user: Any, parent: Unit, offset: int = 0, limit: int = 200) -> tu
     One query whatever the level's size; a level larger than `limit` is read page by page.
     Returns (rows, more).
     """
-    readable = scope.units(user)
+    # Below a unit the user reads whole, every child is readable: no scope filter in the subquery.
+    readable = Unit.objects.all() if scope.covers_path(user, parent.path) else scope.units(user)
     qs = children(user, parent).annotate(has_children=Exists(readable.filter(parent=OuterRef("pk"))))
     rows = list(qs[offset:offset + limit + 1])
     return rows[:limit], len(rows) > limit
@@ -111,6 +141,11 @@ def subtree_member_counts(user: Any, units: list[Unit]) -> dict[int, int]:
     hits) costs one query with one filtered count per unit, plus one for party groups.
     """
     counts = {u.pk: 0 for u in units}
+    if units and all(scope.covers_path(user, u.path) for u in units):
+        # stored totals: one small query however many people sit below
+        for uid, per_status in tally.read([u.pk for u in units], tally.PERSON).items():
+            counts[uid] = sum(per_status.values())
+        return counts
     people = scope.members(user).filter(state=MemberState.ACTIVE)
     groups = [u for u in units if u.kind == UnitKind.GROUP]
     others = [u for u in units if u.kind != UnitKind.GROUP]
@@ -142,8 +177,8 @@ def subtree_member_counts(user: Any, units: list[Unit]) -> dict[int, int]:
 
 def unit_member_counts(user: Any, unit: Unit) -> dict[str, int]:
     """People by party status in the unit's subtree; for a party group, its own members."""
-    if unit.kind != UnitKind.GROUP:
-        return member_counts(unit.path, user)
+    if unit.kind != UnitKind.GROUP or scope.covers_path(user, unit.path):
+        return member_counts(unit.path, user)  # a group's stored totals count its own members
     counts = {k: 0 for k in PartyStatus.values}
     rows = (scope.members(user).filter(state=MemberState.ACTIVE, group=unit)
             .values("status").annotate(n=Count("id")).order_by())

@@ -16,6 +16,7 @@ from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
 from pbqms.members.models import Member
 
+from . import tally
 from .models import ALLOWED_PARENTS, BranchVariant, Unit, UnitKind, UnitMove, path_segment
 
 EDITABLE_FIELDS = ("code", "name", "variant", "order", "founded_on", "department")
@@ -71,6 +72,7 @@ def create_unit(actor: Any, *, code: str, name: str, kind: str, parent: Unit | N
     unit.save()
     unit.path = (parent.path if parent else "") + path_segment(unit.pk)
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
+    tally.unit_counted(unit, +1)
     audit.record(actor, AuditAction.CREATE, unit, audit.created(audit.snapshot(unit, AUDITED_FIELDS)))
     return unit
 
@@ -117,6 +119,7 @@ def move_unit(actor: Any, unit: Unit, new_parent: Unit, *, moved_on: dt.date | N
         org_path=Concat(Value(new_path), Substr("org_path", cut)))
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
+    tally.unit_moved(unit, old_path)
     UnitMove.objects.create(unit=unit, from_parent=old_parent, to_parent=new_parent,
                             moved_on=moved_on or dt.date.today(), reason=reason,
                             moved_by=actor if getattr(actor, "pk", None) else None)
@@ -143,6 +146,7 @@ def dissolve_unit(actor: Any, unit: Unit, *, dissolved_on: dt.date | None = None
     unit.dissolved_on = dissolved_on or dt.date.today()
     unit.dissolution_reason = reason.strip()
     unit.save(update_fields=["dissolved_on", "dissolution_reason", "updated_at"])
+    tally.unit_counted(unit, -1)
     audit.record(actor, AuditAction.DISSOLVE, unit, audit.diff(before, audit.snapshot(unit, AUDITED_FIELDS)),
                  note=reason)
     return unit

@@ -66,14 +66,14 @@ MEMBER_ENUMS = {"gender": C.GENDER, "education": C.EDUCATION, "status": C.STATUS
 
 def new_workbook(lang: str | None, *, instructions: bool) -> tuple[Workbook, Any, Any]:
     wb = Workbook(write_only=True)
-    if instructions:
-        _instructions(wb.create_sheet(C.sheet_title("instructions", lang)), lang)
     units = wb.create_sheet(C.sheet_title("units", lang))
     _header(units, C.UNIT_COLUMNS, C.UNIT_REQUIRED, lang)
     _dropdowns(units, C.UNIT_COLUMNS, UNIT_ENUMS, lang)
     members = wb.create_sheet(C.sheet_title("members", lang))
     _header(members, C.MEMBER_COLUMNS, C.MEMBER_REQUIRED + ("id_number",), lang)
     _dropdowns(members, C.MEMBER_COLUMNS, MEMBER_ENUMS, lang)
+    if instructions:
+        _instructions(wb.create_sheet(C.sheet_title("instructions", lang)), lang)
     return wb, units, members
 
 

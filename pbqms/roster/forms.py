@@ -13,8 +13,10 @@ MAX_UPLOAD_MB = getattr(settings, "PBQMS_ROSTER_MAX_UPLOAD_MB", 100)
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("Roster workbook (.xlsx)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}))
-    dry_run = forms.BooleanField(label=_("Check only (dry run): list the problems, change nothing"),
-                                 required=False)
+    dry_run = forms.BooleanField(
+        label=_("Check only (dry run): list the problems, change nothing"), required=False,
+        # the stylesheet makes form inputs full-width blocks; a checkbox sits beside its text
+        widget=forms.CheckboxInput(attrs={"style": "display:inline-block;width:auto;margin:0 .4rem 0 0"}))
 
     def clean_file(self) -> UploadedFile:
         f: UploadedFile = self.cleaned_data["file"]

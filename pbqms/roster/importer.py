@@ -34,7 +34,7 @@ from pbqms.orgs.models import BranchVariant, Unit, UnitKind
 from pbqms.orgs.services import check_placement
 
 from . import columns as C
-from .reader import UnreadableWorkbook, declared_rows, open_workbook, rows
+from .reader import Position, UnreadableWorkbook, open_workbook, rows, sheet_size
 
 Progress = Callable[[str, int, int], None]
 READING, CHECKING, WRITING = "reading", "checking", "writing"
@@ -193,6 +193,7 @@ class Importer:
         self.urows: list[URow] = []
         self.mrows: list[MRow] = []
         self.total_rows = 0
+        self._bytes_total = self._bytes_done = 0
         self.db_units: dict[str, Unit] = {}
         self.unit_by_pk: dict[int, Unit] = {}
         self.new_units: dict[str, URow] = {}
@@ -237,10 +238,16 @@ class Importer:
                 key = C.sheet_key(ws.title)
                 if key in ("units", "members") and key not in found:
                     found[key] = ws
+            if not found:  # an export of another system, its sheet named otherwise: go by the headers
+                for ws in wb.worksheets:
+                    key = _sheet_by_headers(ws)
+                    if key is not None and key not in found:
+                        found[key] = ws
             if not found:
                 self.error(None, None, None, _("The workbook has neither a Units nor a Members sheet."))
                 return
-            estimate = sum(max((declared_rows(ws) or 1) - 1, 0) for ws in found.values())
+            self._bytes_total = sum(sheet_size(ws) for ws in found.values())
+            self._bytes_done = 0
             done = 0
             for order, (key, cols, required, parse) in enumerate((
                     ("units", C.UNIT_COLUMNS, C.UNIT_REQUIRED, self._parse_unit),
@@ -249,14 +256,16 @@ class Importer:
                     continue
                 sheet = Sheet(key, found[key].title, order, cols)
                 self.sheets[key] = sheet
-                done = self._read_sheet(found[key], sheet, required, parse, done, estimate)
+                done = self._read_sheet(found[key], sheet, required, parse, done)
+                self._bytes_done += sheet_size(found[key])
             self.total_rows = done
         finally:
             wb.close()
 
     def _read_sheet(self, ws: Any, sheet: Sheet, required: tuple[str, ...],
-                    parse: Callable[[Sheet, int, tuple[Any, ...]], None], done: int, estimate: int) -> int:
-        it = rows(ws)
+                    parse: Callable[[Sheet, int, tuple[Any, ...]], None], done: int) -> int:
+        position = Position()
+        it = rows(ws, position)
         header: tuple[Any, ...] | None = None
         for _attempt, (_number, values) in zip(range(5), it, strict=False):
             index, ignored = C.match_headers(tuple(sheet.columns.values()), values)
@@ -281,9 +290,16 @@ class Importer:
             parse(sheet, number, values)
             done += 1
             if done % PROGRESS_EVERY == 0:
-                self.progress(READING, done, max(estimate, done))
+                self.progress(READING, done, self._estimate(done, int(position)))
         self.progress(READING, done, done)
         return done
+
+    def _estimate(self, done: int, sheet_bytes: int) -> int:
+        """Rows in the file, guessed from how much of its XML the rows read so far took."""
+        consumed = self._bytes_done + sheet_bytes
+        if not consumed or not self._bytes_total:
+            return done
+        return max(done, round(done * self._bytes_total / consumed))
 
     def _cell(self, sheet: Sheet, values: tuple[Any, ...], key: str) -> Any:
         i = sheet.index.get(key)
@@ -835,6 +851,18 @@ class Importer:
             self.changed_members.append(r)
         else:
             self.summary["members_unchanged"] += 1
+
+
+def _sheet_by_headers(ws: Any) -> str | None:
+    """'members' or 'units' when the sheet's first row names that sheet's required columns."""
+    for _number, values in rows(ws):
+        for key, cols, required in (("members", C.MEMBER_COLUMNS, C.MEMBER_REQUIRED),
+                                    ("units", C.UNIT_COLUMNS, C.UNIT_REQUIRED)):
+            index, _ignored = C.match_headers(cols, values)
+            if all(k in index for k in required):
+                return key
+        return None
+    return None
 
 
 def _forward(old: str, new: str) -> bool:

@@ -52,7 +52,9 @@ def _start_worker(secret_key: str, field_key: str, probe_hash: str) -> None:
 
 
 def workers() -> int:
-    return int(getattr(settings, "PBQMS_IMPORT_WORKERS", min(2, os.cpu_count() or 1)))
+    """Worker processes for a big import: all cores but the importer's, at most 4 (setting
+    PBQMS_IMPORT_WORKERS; 0 prepares everything in the importing process)."""
+    return int(getattr(settings, "PBQMS_IMPORT_WORKERS", max(1, min(4, (os.cpu_count() or 2) - 1))))
 
 
 class Pool:

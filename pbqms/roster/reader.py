@@ -62,19 +62,34 @@ def open_workbook(source: str | IO[bytes] | Any) -> Any:
         raise UnreadableWorkbook(str(err) or err.__class__.__name__)
 
 
-def declared_rows(ws: Any) -> int | None:
-    """The row count the sheet declares (for progress only: some writers get it wrong)."""
+def sheet_size(ws: Any) -> int:
+    """Bytes of the sheet's XML, to tell how far reading has come."""
     try:
-        return int(ws.max_row) if ws.max_row else None
-    except (TypeError, ValueError):
-        return None
+        return int(ws.parent._archive.getinfo(ws._worksheet_path).file_size)
+    except (AttributeError, KeyError):
+        return 0
 
 
-def rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+class Position:
+    """How many bytes of a sheet's XML have been read so far."""
+
+    def __init__(self) -> None:
+        self.src: Any = None
+
+    def __int__(self) -> int:
+        try:
+            return int(self.src.tell()) if self.src is not None else 0
+        except (OSError, ValueError):
+            return 0
+
+
+def rows(ws: Any, position: Position | None = None) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """(Excel row number, values) for every row that has a value, header included. The sheet's
     declared dimensions are ignored: some writers get them wrong."""
     cells = _Cells(ws)
     with ws._get_source() as src:
+        if position is not None:
+            position.src = src
         for number, values in _sheet_rows(src, cells):
             for v in values:
                 if v is not None and not (isinstance(v, str) and not v.strip()):

@@ -118,7 +118,16 @@ def create_job(actor: Any, upload: UploadedFile, *, dry_run: bool, language: str
 
     from .tasks import run_import_job
 
-    transaction.on_commit(lambda: run_import_job.enqueue(job.pk))
+    def _dbg():
+        from django_tasks import task_backends
+        with open("/tmp/rost/debug.log", "a") as f:
+            f.write(f"enqueue job {job.pk} backend={type(run_import_job.get_backend()).__name__} settings={settings.TASKS} atomic={connection.in_atomic_block}\n")
+        r = run_import_job.enqueue(job.pk)
+        with open("/tmp/rost/debug.log", "a") as f:
+            f.write(f"enqueued {r.status} {getattr(r, 'errors', None)}\n")
+    transaction.on_commit(_dbg)
+    with open("/tmp/rost/debug.log", "a") as f:
+        f.write(f"created job {job.pk} atomic={connection.in_atomic_block}\n")
     return job
 
 
@@ -179,6 +188,9 @@ def run_job(job_id: int) -> None:
         return
     finally:
         reporter.close()
+        # The workbook holds ID numbers in clear; once read, only the report is kept.
+        job.file.delete(save=False)
+        jobs.update(file="")
     if not result.ok:
         state = ImportJob.State.FAILED
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -21,6 +22,7 @@ from pbqms.audit.models import AuditAction, AuditEntry
 from pbqms.members import services as member_services
 from pbqms.members.models import PARTY_MEMBER_STATUSES, Member, PartyStatus, StatusStep
 from pbqms.orgs import services as org_services
+from pbqms.orgs import tally
 from pbqms.orgs.models import BranchVariant, Unit, path_segment
 
 from . import bulk, prep
@@ -74,6 +76,7 @@ class Writer:
         self.actor = imp.actor
         self.created: dict[str, Unit] = {}
         self.done = 0
+        self.tally: tally.Deltas = Counter()  # subtree totals, applied once at the end
         self.total = (imp.summary["units_created"] + imp.summary["units_updated"]
                       + len(imp.new_members) + len(imp.changed_members))
 
@@ -95,6 +98,7 @@ class Writer:
                 self.create_members(part, self.next_prepared(prepared))
             for part in chunks(self.imp.changed_members, UPDATE_CHUNK):
                 self.update_members(part)
+            tally.apply(self.tally)
         finally:
             if self.pool is not None:
                 self.pool.close()
@@ -141,6 +145,8 @@ class Writer:
                      depth=(parent.depth + 1) if parent else 0)
             self.created[u.code] = u
             made.append(u)
+            for uid in tally.path_ids(u.path):
+                self.tally[(uid, tally.UNIT + u.kind)] += 1
         bulk.insert_objects(Unit, made)
         self.audit(AuditAction.CREATE, ((u, UNIT_CREATED(u)) for u in made))
         self.step(len(made))
@@ -194,6 +200,7 @@ class Writer:
                 member_services.set_name(m, r.name)
                 member_services.set_identity(m, r.id_number or "", r.phone or "")
             objs.append(m)
+            tally.person_deltas(tally.PersonFacts.of(m), +1, self.tally)
         bulk.insert_objects(Member, objs)
         bulk.insert_rows(StatusStep, STEP_FIELDS, [(m.pk, st, d, "") for m, r in zip(objs, part, strict=True)
                                                    for st, d in r.new_steps.items()])
@@ -209,6 +216,7 @@ class Writer:
         for r in part:
             m = objs[r.match]
             before = audit.snapshot(m, member_services.AUDITED_FIELDS)
+            tally.person_deltas(tally.PersonFacts.of(m), -1, self.tally)
             changes = dict(r.changes)
             if "name" in changes:
                 member_services.set_name(m, changes.pop("name"))
@@ -223,6 +231,7 @@ class Writer:
             if id_number is not None or phone is not None:
                 member_services.set_identity(m, id_number, phone)
             m.updated_at = now
+            tally.person_deltas(tally.PersonFacts.of(m), +1, self.tally)
             delta = audit.diff(before, audit.snapshot(m, member_services.AUDITED_FIELDS))
             for st, d in r.new_steps.items():
                 new_steps.append(StatusStep(member=m, status=st, date=d))

@@ -65,7 +65,8 @@ def _show(field: Any, value: Any) -> str:
 
 def _pseudo_fields() -> dict[str, str]:
     # Entries may name facts that are not model fields (a committee post, a password change).
-    return {"committee_role": _("Committee post"), "password": _("Password")}
+    return {"committee_role": _("Committee post"), "password": _("Password"), "role": _("Role"),
+            "locked_until": _("Locked until")}
 
 
 @register.filter

@@ -171,3 +171,11 @@ def test_update_audit_masks_id_numbers(tree):
     entry = AuditEntry.objects.filter(model="members.member", object_id=str(tree.m01.pk), action="update").latest("id")
     assert entry.changes["id_number_masked"][1] == idnumber.mask(new)
     assert new not in str(entry.changes)
+
+
+def test_polyphonic_surnames_sort_by_their_surname_reading(tree, users):
+    for name in ("曾敏", "单雪", "陈力"):
+        members.create_member(None, unit=tree.b02, name=name, gender="F", status=PartyStatus.MASSES)
+    names = list(member_list(users[Role.COMMITTEE_ADMIN], unit=tree.b02).values_list("name", flat=True))
+    assert names == ["陈力", "李四", "单雪", "曾敏"]  # chen, li, shan, zeng (not ceng, not dan)
+    assert list(member_list(users[Role.COMMITTEE_ADMIN], q="zm").values_list("name", flat=True)) == ["曾敏"]

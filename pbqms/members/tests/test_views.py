@@ -16,6 +16,9 @@ from pbqms.members.models import CommitteeRole, Member, MemberState, PartyStatus
 from pbqms.orgs import services as orgs
 from pbqms.orgs.models import UnitKind
 
+# These tests assert the English wording of messages.
+pytestmark = pytest.mark.usefixtures("english")
+
 OUTSIDE = ["王五", "第三党支部", "二矿党委"]
 ID_ROLES = {Role.COMMITTEE_ADMIN, Role.DEPARTMENT_STAFF}
 MEMBER_WRITERS = {Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN, Role.DEPARTMENT_STAFF,

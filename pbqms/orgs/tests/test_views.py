@@ -15,6 +15,9 @@ from pbqms.members.models import PartyStatus
 from pbqms.orgs import services as orgs
 from pbqms.orgs.models import Unit, UnitKind, UnitMove
 
+# These tests assert the English wording of messages.
+pytestmark = pytest.mark.usefixtures("english")
+
 OUTSIDE = ["王五", "第三党支部", "二矿党委"]
 UNIT_WRITERS = [Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN, Role.DEPARTMENT_STAFF]
 HX = {"HTTP_HX_REQUEST": "true"}

@@ -256,6 +256,21 @@ def test_unreadable_and_empty_files(tree, tmp_path):
     assert not result.ok and "neither" in result.errors[0]["message"]
 
 
+def test_a_sheet_named_otherwise_is_recognised_by_its_headers(tree, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"  # as another system's export names it
+    ws.append(["姓名", "性别", "身份证号", "政治面貌", "当前状态日期", "所在支部编码", "工号"])
+    ws.append(["新人", "男", ID1, "中共党员", "2012-07-01", "B02", "E1001"])
+    wb.save(tmp_path / "hr.xlsx")
+    result = services.import_roster(tmp_path / "hr.xlsx", None)
+    assert result.ok, result.errors
+    assert result.summary["members_created"] == 1 and result.ignored_columns == ["Sheet1: 工号"]
+    assert Member.objects.get(name="新人").status == PartyStatus.FULL
+
+
 def test_missing_required_column_is_one_problem(tree, tmp_path):
     from openpyxl import Workbook
 
@@ -285,3 +300,20 @@ def test_a_generated_file_of_thousands_of_rows(tree, tmp_path):
     assert AuditEntry.objects.filter(action="create", model="members.member").count() >= 3000
     again = services.import_roster(path, None)
     assert again.summary["members_unchanged"] == 3000 and again.summary["units_unchanged"] == 200
+
+
+def test_big_imports_prepare_people_in_worker_processes(tree, tmp_path, monkeypatch, settings, caplog):
+    from pbqms.roster import prep, writer
+
+    monkeypatch.setattr(writer, "POOL_MIN", 1)
+    settings.PBQMS_IMPORT_WORKERS = 1
+    pools, real_pool = [], prep.Pool
+    monkeypatch.setattr(prep, "Pool", lambda n: pools.append(real_pool(n)) or pools[-1])
+    result = services.import_roster(good_file(tmp_path), None)
+    assert result.ok, result.errors
+    assert len(pools) == 1 and "in-process" not in caplog.text
+    zhao = Member.objects.get(name="赵一")
+    assert crypto.decrypt(zhao.id_number_encrypted) == ID1 and zhao.id_number_hash == crypto.lookup_hash(ID1)
+    assert zhao.name_pinyin == pinyin.full("赵一") and crypto.decrypt(zhao.phone_encrypted) == "13900001111"
+    assert Member.objects.get(name="孙三").birth_date is None
+    assert services.import_roster(good_file(tmp_path), None).summary["members_unchanged"] == 3

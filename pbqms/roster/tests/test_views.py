@@ -46,6 +46,8 @@ def test_upload_runs_the_import_and_shows_the_summary(client, users, tree, tmp_p
     assert job.state == ImportJob.State.DONE and job.done_rows == job.total_rows == 2
     assert job.created_by == users[Role.COMMITTEE_ADMIN] and job.original_name == "ok.xlsx"
     assert Member.objects.filter(name="新人", unit__code="B05").exists()
+    assert not job.file  # the workbook, with ID numbers in clear, is not kept
+    assert not list((tmp_path / "media").rglob("*.xlsx"))
     with django_assert_max_num_queries(15):
         page = client.get(reverse("roster:job", args=[job.pk]))
     html = page.content.decode()
@@ -117,13 +119,13 @@ def test_template_download_in_the_users_language(client, users, tree):
     resp = client.get(reverse("roster:template"))
     assert resp.status_code == 200 and resp["Content-Type"].startswith("application/vnd.openxmlformats")
     wb = load_workbook(io.BytesIO(body(resp)))
-    assert wb.sheetnames == ["填写说明", "党组织", "党员"]
+    assert wb.sheetnames == ["党组织", "党员", "填写说明"]
     assert [c.value for c in wb["党员"][1]][:6] == ["姓名", "性别", "民族", "出生日期", "学历", "身份证号"]
     assert [c.value for c in wb["党组织"][1]][:3] == ["组织编码", "组织名称", "组织类型"]
     user.language = "en"
     user.save()
     wb = load_workbook(io.BytesIO(body(client.get(reverse("roster:template")))))
-    assert wb.sheetnames == ["Instructions", "Units", "Members"]
+    assert wb.sheetnames == ["Units", "Members", "Instructions"]
     assert [c.value for c in wb["Members"][1]][:2] == ["Name", "Gender"]
 
 

@@ -22,9 +22,13 @@ class Progress:
         self.stream, self.every = stream, every
         self.tty = getattr(stream, "isatty", lambda: False)()
         self.phase, self.last = "", 0.0
+        self.seen: tuple[str, int] = ("", -1)
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         now = time.monotonic()
+        if (phase, done) == self.seen:
+            return
+        self.seen = (phase, done)
         new_phase = phase != self.phase
         if not new_phase and now - self.last < self.every and done < total:
             return
