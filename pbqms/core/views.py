@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from pbqms import scope
+from pbqms.audit import selectors as audit_selectors
 from pbqms.audit.models import AuditEntry
 from pbqms.members.models import Member, PartyStatus
 from pbqms.orgs import selectors as org_selectors
@@ -108,9 +109,8 @@ def add_service_error(form: Form, error: ValidationError, field: str | None = No
 
 def recent_changes(user: Any) -> tuple[list[AuditEntry], str]:
     """The latest changes the user may see, and which kind of list it is ('scope', 'self' or '')."""
-    entries = scope.audit_entries(user)
     if scope.can_read_audit_log(user):
-        return list(entries.order_by("-at", "-id")[:RECENT_CHANGES]), "scope"
+        return audit_selectors.recent(user, RECENT_CHANGES), "scope"
     member_id = scope.get_scope(user).self_member_id
     if member_id:
         from pbqms.audit.selectors import history_of

@@ -29,6 +29,7 @@ from .forms import DissolveForm, MoveForm, UnitForm
 from .models import Unit, UnitKind
 
 CHILDREN_PER_REQUEST = 200
+SUB_UNITS_ON_PAGE = 50  # the unit page lists the first sub-units; the tree pages through the rest
 SEARCH_LIMIT = 30
 MEMBERS_PER_PAGE = 50
 HISTORY_PER_PAGE = 50
@@ -135,7 +136,7 @@ def _sub_unit_counts(user: Any, obj: Unit) -> list[tuple[str, int]]:
 def unit(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     obj, ctx = _unit_page(request, code, "overview")
-    rows, more = selectors.child_rows(user, obj, limit=CHILDREN_PER_REQUEST)
+    rows, more = selectors.child_rows(user, obj, limit=SUB_UNITS_ON_PAGE)
     counts = selectors.unit_member_counts(user, obj)
     ctx.update({
         "sub_units": _rows_with_counts(user, rows),

@@ -118,16 +118,7 @@ def create_job(actor: Any, upload: UploadedFile, *, dry_run: bool, language: str
 
     from .tasks import run_import_job
 
-    def _dbg():
-        from django_tasks import task_backends
-        with open("/tmp/rost/debug.log", "a") as f:
-            f.write(f"enqueue job {job.pk} backend={type(run_import_job.get_backend()).__name__} settings={settings.TASKS} atomic={connection.in_atomic_block}\n")
-        r = run_import_job.enqueue(job.pk)
-        with open("/tmp/rost/debug.log", "a") as f:
-            f.write(f"enqueued {r.status} {getattr(r, 'errors', None)}\n")
-    transaction.on_commit(_dbg)
-    with open("/tmp/rost/debug.log", "a") as f:
-        f.write(f"created job {job.pk} atomic={connection.in_atomic_block}\n")
+    transaction.on_commit(lambda: run_import_job.enqueue(job.pk))
     return job
 
 
@@ -226,7 +217,8 @@ def export_members(queryset_or_params: QuerySet[Member] | Mapping[str, Any], act
                    out: str | os.PathLike[str] | IO[bytes], *, unmask: bool = False,
                    language: str | None = None, progress: Callable[[int], None] | None = None) -> int:
     """Write the people of a member list (a queryset, or the member list's parameters: unit code,
-    q, status, state, gender, education, sort) that `actor` may read to an .xlsx, masked.
+    q, status, state, gender, education, sort) that `actor` may read to an .xlsx, masked, with
+    headers and labels in `language` (default: the site's).
 
     `unmask` writes ID numbers and phones in clear only where scope.can_see_id_number allows,
     and is refused outright to an actor who may see none. Returns the number of people written.
@@ -247,7 +239,7 @@ def export_members(queryset_or_params: QuerySet[Member] | Mapping[str, Any], act
     units = scope.units(reader).filter(dissolved_on__isnull=True)
     if unit is not None:
         units = units.filter(path__startswith=unit.path)
-    with translation.override(language) if language else contextlib.nullcontext():
+    with translation.override(language or settings.LANGUAGE_CODE):
         lang = translation.get_language()
         count = exporter.write_export(out, exporter.unit_rows(units.order_by("path"), lang),
                                       exporter.member_rows(people, actor, lang, unmask=unmask, progress=progress),
@@ -269,7 +261,8 @@ def _log_export(actor: Any, unit: Unit | None, count: int, unmasked: bool, param
 
 
 def write_template(out: str | os.PathLike[str] | IO[bytes], language: str | None = None) -> None:
-    with translation.override(language) if language else contextlib.nullcontext():
+    """The empty workbook to fill in, in `language` (default: the site's)."""
+    with translation.override(language or settings.LANGUAGE_CODE):
         exporter.write_template(out, translation.get_language())
 
 

@@ -57,7 +57,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 def template(request: HttpRequest) -> HttpResponse:
     _require_import(request)
     buf = io.BytesIO()
-    services.write_template(buf)
+    services.write_template(buf, translation.get_language())
     buf.seek(0)
     name = "花名册模板.xlsx" if is_chinese() else "roster-template.xlsx"
     return FileResponse(buf, as_attachment=True, filename=name, content_type=XLSX)
@@ -109,7 +109,7 @@ def export(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     out = tempfile.TemporaryFile()  # streamed from disk; gone when the response closes it
     try:
-        services.export_members(filters, request.user, out)
+        services.export_members(filters, request.user, out, language=translation.get_language())
     except BaseException:
         out.close()
         raise

@@ -48,3 +48,13 @@ def test_history_of_a_record(tree):
     orgs.update_unit(None, tree.b01, order=5)
     actions = list(selectors.history_of(tree.b01).values_list("action", flat=True))
     assert actions == ["update", "create"]
+
+
+def test_recent_finds_scoped_entries_beyond_the_first_window(tree, users, monkeypatch):
+    orgs.update_unit(None, tree.b01, name="第一党支部（新）")
+    for i in range(8):  # newer entries outside the secretary's scope
+        orgs.update_unit(None, tree.b03, order=i + 1)
+    monkeypatch.setattr(selectors, "RECENT_WINDOWS", (3, 1000))
+    found = selectors.recent(users[Role.COMMITTEE_SECRETARY], limit=3)
+    assert [e.object_repr for e in found][0] == "第一党支部（新）"
+    assert all(not e.org_path.startswith(tree.sub2.path) for e in found)
