@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
+
+
+SCOPE_SEGMENT = 11  # orgs.models.SEGMENT digits + "/"
+INDEXED_DEPTHS = 4
 
 
 class AuditAction(models.TextChoices):
@@ -44,7 +50,12 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry (操作日志)")
         verbose_name_plural = _("audit entries (操作日志)")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["model", "object_id", "-at"], name="audit_record")]
+        indexes = [models.Index(fields=["model", "object_id", "-at"], name="audit_record")] + [
+            # "latest changes under this unit" for units at tree depth 0-3: an index per depth on
+            # the path prefix of that length, newest first (audit.selectors.recent)
+            models.Index(Substr("org_path", 1, SCOPE_SEGMENT * (d + 1)), F("id").desc(), name=f"audit_scope_d{d}")
+            for d in range(INDEXED_DEPTHS)
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.model}#{self.object_id}"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import Model, QuerySet
+from django.db.models.functions import Substr
 
-from .models import AuditEntry
+from .models import INDEXED_DEPTHS, SCOPE_SEGMENT, AuditEntry
 
 
 def history_of(obj: Model) -> QuerySet[AuditEntry]:
@@ -26,22 +27,23 @@ def search(user: object, q: str = "", model: str = "", action: str = "", actor: 
     return qs.order_by("-at", "-id")
 
 
-# Id windows searched newest first: a scope far down a big tree finds its latest entries without
-# PostgreSQL walking the whole log backwards (append-only ids follow time).
-RECENT_WINDOWS = (5_000, 100_000, 2_000_000)
-
-
 def recent(user: object, limit: int = 10) -> list[AuditEntry]:
-    """The latest entries within the user's scope: at most 1 + len(RECENT_WINDOWS) queries."""
+    """The latest entries within the user's scope, newest first.
+
+    A scope at tree depth < INDEXED_DEPTHS reads its own prefix index (one query per subtree of
+    the scope); deeper or irregular scopes filter the log, which is small for them.
+    """
     from pbqms import scope
 
-    qs = scope.audit_entries(user)
-    top = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
-    if top is None:
+    if not scope.can_read_audit_log(user):
         return []
-    found: list[AuditEntry] = []
-    for window in RECENT_WINDOWS:
-        found = list(qs.filter(id__gt=top - window).order_by("-id")[:limit])
-        if len(found) >= limit:
-            break
-    return found
+    paths = scope.subtree_read_paths(user)
+    if paths == ("",):
+        return list(AuditEntry.objects.order_by("-id")[:limit])
+    if paths and all(len(p) <= SCOPE_SEGMENT * INDEXED_DEPTHS for p in paths):
+        found: list[AuditEntry] = []
+        for p in paths:
+            found += list(AuditEntry.objects.annotate(prefix=Substr("org_path", 1, len(p)))
+                          .filter(prefix=p).order_by("-id")[:limit])
+        return sorted(found, key=lambda e: e.pk, reverse=True)[:limit]
+    return list(scope.audit_entries(user).order_by("-id")[:limit])

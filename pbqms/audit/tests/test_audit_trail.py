@@ -50,11 +50,12 @@ def test_history_of_a_record(tree):
     assert actions == ["update", "create"]
 
 
-def test_recent_finds_scoped_entries_beyond_the_first_window(tree, users, monkeypatch):
+def test_recent_is_scoped_and_newest_first(tree, users):
     orgs.update_unit(None, tree.b01, name="第一党支部（新）")
     for i in range(8):  # newer entries outside the secretary's scope
         orgs.update_unit(None, tree.b03, order=i + 1)
-    monkeypatch.setattr(selectors, "RECENT_WINDOWS", (3, 1000))
     found = selectors.recent(users[Role.COMMITTEE_SECRETARY], limit=3)
     assert [e.object_repr for e in found][0] == "第一党支部（新）"
-    assert all(not e.org_path.startswith(tree.sub2.path) for e in found)
+    assert all(e.org_path.startswith(tree.sub1.path) for e in found)
+    assert [e.pk for e in found] == sorted((e.pk for e in found), reverse=True)
+    assert selectors.recent(users[Role.BRANCH_SECRETARY]) == []  # no audit-log right
