@@ -204,7 +204,8 @@ def unit_moves(unit: Unit) -> QuerySet[Any]:
 
 def unit_choices(user: Any, limit: int = 300) -> tuple[list[Unit], bool]:
     """Active units the user may read, tree order, for a filter's drop-down; (rows, more)."""
-    rows = list(scope.units(user).filter(dissolved_on__isnull=True).order_by("path")[:limit + 1])
+    rows = list(scope.units(user).filter(dissolved_on__isnull=True).order_by("path")
+                .only("pk", "code", "name", "kind", "depth", "path", "parent_id")[:limit + 1])
     return rows[:limit], len(rows) > limit
 
 
