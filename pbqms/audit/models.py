@@ -8,7 +8,6 @@ from django.db.models import F
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
-
 SCOPE_SEGMENT = 11  # orgs.models.SEGMENT digits + "/"
 INDEXED_DEPTHS = 4
 

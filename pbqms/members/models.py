@@ -31,6 +31,15 @@ STATUS_LADDER = [
 PARTY_MEMBER_STATUSES = {PartyStatus.PROBATIONARY, PartyStatus.FULL}
 
 
+def next_status(current: str) -> PartyStatus | None:
+    """The one step the ladder allows after `current`: the masses may apply; a full member has none."""
+    if current == PartyStatus.MASSES:
+        return PartyStatus.APPLICANT
+    if current in STATUS_LADDER and current != PartyStatus.FULL:
+        return STATUS_LADDER[STATUS_LADDER.index(PartyStatus(current)) + 1]
+    return None
+
+
 class Gender(models.TextChoices):
     MALE = "M", _("Male")
     FEMALE = "F", _("Female")

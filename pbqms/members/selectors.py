@@ -59,13 +59,9 @@ def filtered_members(user: Any, *, unit: Unit | None = None, **filters: Any) -> 
 def next_status(member: Member) -> str | None:
     """The one step the development ladder allows next, or None (full members, the masses' only
     step is to apply)."""
-    from .models import STATUS_LADDER, PartyStatus
+    from .models import next_status
 
-    if member.status == PartyStatus.MASSES:
-        return PartyStatus.APPLICANT
-    if member.status in STATUS_LADDER and member.status != PartyStatus.FULL:
-        return STATUS_LADDER[STATUS_LADDER.index(member.status) + 1]
-    return None
+    return next_status(member.status)
 
 
 def status_steps(member: Member) -> QuerySet[Any]:

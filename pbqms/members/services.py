@@ -19,7 +19,6 @@ from pbqms.orgs.tally import PersonFacts
 
 from . import idnumber
 from .models import (
-    STATUS_LADDER,
     CommitteeRole,
     CommitteeRoleKind,
     Member,
@@ -28,6 +27,7 @@ from .models import (
     StatusStep,
     Transfer,
     TransferDirection,
+    next_status,
 )
 
 EDITABLE_FIELDS = ("name", "gender", "ethnicity", "birth_date", "education", "id_number", "phone", "post",
@@ -148,11 +148,8 @@ def advance_status(actor: Any, member: Member, new_status: str, *, date: dt.date
     if member.state != MemberState.ACTIVE:
         raise ValidationError(_("Only people whose organisational relation is here can change status."))
     current = member.status
-    if current == PartyStatus.MASSES:
-        allowed = PartyStatus.APPLICANT
-    elif current in STATUS_LADDER and current != PartyStatus.FULL:
-        allowed = STATUS_LADDER[STATUS_LADDER.index(PartyStatus(current)) + 1]
-    else:
+    allowed = next_status(current)
+    if allowed is None:
         raise ValidationError(_("A full member has no further step."))
     if new_status != allowed:
         raise ValidationError(_("The next step from “%(cur)s” is “%(next)s”.")

@@ -8,10 +8,8 @@ numbers, pinyin, status steps) in batches instead of one record at a time.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -25,17 +23,14 @@ from pbqms.orgs import services as org_services
 from pbqms.orgs import tally
 from pbqms.orgs.models import BranchVariant, Unit, path_segment
 
-from . import bulk, prep
+from . import bulk
 from .importer import CHUNK, WRITING, Importer, MRow, chunks
-
-logger = logging.getLogger("pbqms.roster")
 
 UNIT_UPDATE_FIELDS = ["name", "variant", "order", "founded_on", "department", "updated_at"]
 MEMBER_UPDATE_FIELDS = ["name", "name_pinyin", "name_initials", "gender", "ethnicity", "birth_date", "education",
                         "id_number_encrypted", "id_number_hash", "id_number_masked", "phone_encrypted",
                         "phone_masked", "post", "status", "group", "joined_on", "updated_at"]
 UPDATE_CHUNK = 500
-POOL_MIN = 5000  # new people from which names and identities are prepared by worker processes
 STEP_FIELDS = ("member", "status", "date", "note")
 AUDIT_FIELDS = ("id", "at", "actor", "actor_name", "ip", "action", "model", "object_id", "object_repr", "changes",
                 "note", "org_path")
@@ -89,46 +84,13 @@ class Writer:
 
     def run(self) -> None:
         self.imp.progress(WRITING, 0, self.total)
-        parts = list(chunks(self.imp.new_members, CHUNK))
-        prepared = self.start_pool(parts)
-        try:
-            self.create_units()
-            self.update_units()
-            for part in parts:
-                self.create_members(part, self.next_prepared(prepared))
-            for part in chunks(self.imp.changed_members, UPDATE_CHUNK):
-                self.update_members(part)
-            tally.apply(self.tally)
-        finally:
-            if self.pool is not None:
-                self.pool.close()
-
-    # ---- names and identities in worker processes (big imports) ------------------------------
-
-    pool: prep.Pool | None = None
-
-    def start_pool(self, parts: list[list[MRow]]) -> Iterator[list[tuple[Any, ...]]] | None:
-        n = prep.workers()
-        if n <= 0 or len(self.imp.new_members) < POOL_MIN:
-            return None
-        try:
-            self.pool = prep.Pool(n)
-            return self.pool.map([[(r.name or "", r.id_number or "", r.phone or "", r.birth_date, r.gender or "")
-                                   for r in part] for part in parts])
-        except (OSError, RuntimeError) as err:  # no processes here: do the work in this one
-            logger.warning("roster import: no worker processes (%s); preparing people in-process", err)
-            return None
-
-    def next_prepared(self, prepared: Iterator[list[tuple[Any, ...]]] | None) -> list[tuple[Any, ...]] | None:
-        if prepared is None or self.pool is None:
-            return None
-        try:
-            return next(prepared)
-        except (BrokenProcessPool, OSError, RuntimeError) as err:
-            logger.warning("roster import: worker processes failed (%s); preparing people in-process", err)
-            self.pool.close()
-            self.pool = None
-            return None
+        self.create_units()
+        self.update_units()
+        for part in chunks(self.imp.new_members, CHUNK):
+            self.create_members(part)
+        for part in chunks(self.imp.changed_members, UPDATE_CHUNK):
+            self.update_members(part)
+        tally.apply(self.tally)
 
     # ---- units -----------------------------------------------------------------------------
 
@@ -181,9 +143,9 @@ class Writer:
 
     # ---- people ----------------------------------------------------------------------------
 
-    def create_members(self, part: list[MRow], prepared: list[tuple[Any, ...]] | None = None) -> None:
+    def create_members(self, part: list[MRow]) -> None:
         objs = []
-        for i, (pk, r) in enumerate(zip(bulk.reserve_ids(Member, len(part)), part, strict=True)):
+        for pk, r in zip(bulk.reserve_ids(Member, len(part)), part, strict=True):
             assert r.unit and r.name and r.gender and r.status  # checked
             unit = self.unit(r.unit)
             joined = r.joined_on
@@ -193,12 +155,8 @@ class Writer:
             m = Member(pk=pk, gender=r.gender, status=r.status, unit=unit, group=group, org_path=unit.path,
                        birth_date=r.birth_date, ethnicity=r.ethnicity or "汉族",
                        education=r.education or "", post=r.post or "", joined_on=joined)
-            if prepared is not None:  # set_name and set_identity, run by a worker process
-                for field, value in zip(prep.IDENTITY_FIELDS, prepared[i], strict=True):
-                    setattr(m, field, value)
-            else:
-                member_services.set_name(m, r.name)
-                member_services.set_identity(m, r.id_number or "", r.phone or "")
+            member_services.set_name(m, r.name)
+            member_services.set_identity(m, r.id_number or "", r.phone or "")
             objs.append(m)
             tally.person_deltas(tally.PersonFacts.of(m), +1, self.tally)
         bulk.insert_objects(Member, objs)

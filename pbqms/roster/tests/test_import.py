@@ -302,18 +302,15 @@ def test_a_generated_file_of_thousands_of_rows(tree, tmp_path):
     assert again.summary["members_unchanged"] == 3000 and again.summary["units_unchanged"] == 200
 
 
-def test_big_imports_prepare_people_in_worker_processes(tree, tmp_path, monkeypatch, settings, caplog):
-    from pbqms.roster import prep, writer
+def test_subtree_totals_stay_exact(tree, tmp_path):
+    from pbqms.orgs import tally
+    from pbqms.orgs.models import UnitTally
 
-    monkeypatch.setattr(writer, "POOL_MIN", 1)
-    settings.PBQMS_IMPORT_WORKERS = 1
-    pools, real_pool = [], prep.Pool
-    monkeypatch.setattr(prep, "Pool", lambda n: pools.append(real_pool(n)) or pools[-1])
-    result = services.import_roster(good_file(tmp_path), None)
-    assert result.ok, result.errors
-    assert len(pools) == 1 and "in-process" not in caplog.text
-    zhao = Member.objects.get(name="赵一")
-    assert crypto.decrypt(zhao.id_number_encrypted) == ID1 and zhao.id_number_hash == crypto.lookup_hash(ID1)
-    assert zhao.name_pinyin == pinyin.full("赵一") and crypto.decrypt(zhao.phone_encrypted) == "13900001111"
-    assert Member.objects.get(name="孙三").birth_date is None
-    assert services.import_roster(good_file(tmp_path), None).summary["members_unchanged"] == 3
+    services.import_roster(good_file(tmp_path), None)
+    changed = workbook(tmp_path / "c.xlsx", members=[
+        person("钱二", ID2, "GB1B1", status="发展对象", status_date=dt.date(2021, 6, 1), gender="女")])
+    services.import_roster(changed, None)
+    kept = sorted(UnitTally.objects.filter(n__gt=0).values_list("unit_id", "key", "n"))
+    tally.recount()
+    assert kept == sorted(UnitTally.objects.filter(n__gt=0).values_list("unit_id", "key", "n"))
+    assert tally.read([tree.sub1.pk], "person:")[tree.sub1.pk]["candidate"] == 1
