@@ -161,3 +161,13 @@ def english(client):
     """The test client asks for English; tests that assert English messages use it (zh-hans is the default)."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    # A request by an English-speaking user leaves English active in this thread; reset it so
+    # one test's language never leaks into the next.
+    yield
+    from django.utils import translation
+
+    translation.activate("zh-hans")

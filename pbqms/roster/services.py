@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -249,9 +249,12 @@ def export_members(queryset_or_params: QuerySet[Member] | Mapping[str, Any], act
         code = str(queryset_or_params.get("unit") or "").strip()
         unit = scope.unit_or_404(reader, code) if code else None
         people = filtered_members(reader, unit=unit, **params)
+    # The units sheet: the chosen unit's subtree, else the units (and groups) of the people listed.
     units = scope.units(reader).filter(dissolved_on__isnull=True)
     if unit is not None:
         units = units.filter(path__startswith=unit.path)
+    else:
+        units = units.filter(Q(pk__in=people.values("unit_id")) | Q(pk__in=people.values("group_id")))
     with translation.override(language or settings.LANGUAGE_CODE):
         lang = translation.get_language()
         count = exporter.write_export(out, exporter.unit_rows(units.order_by("path"), lang),
