@@ -81,14 +81,15 @@ class Page:
         return out
 
 
-def paginate(request: HttpRequest, qs: QuerySet[Any], per_page: int = 50) -> Page:
-    """Two queries: a count that stops at COUNT_CAP, and the page (one row more, to know if a
-    next page exists)."""
+def paginate(request: HttpRequest, qs: QuerySet[Any], per_page: int = 50, total: int | None = None) -> Page:
+    """Two queries: a count that stops at COUNT_CAP (skipped when the caller knows the total),
+    and the page (one row more, to know if a next page exists)."""
     try:
         number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         number = 1
-    total: int | None = qs.order_by().values("pk")[:COUNT_CAP + 1].count()
+    if total is None:
+        total = qs.order_by().values("pk")[:COUNT_CAP + 1].count()
     if total is not None and total > COUNT_CAP:
         total = None
     else:

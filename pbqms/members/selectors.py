@@ -93,3 +93,18 @@ def member_group_choices(user: Any, limit: int = 300) -> tuple[list[Unit], bool]
     rows = list(scope.member_write_units(user).filter(kind=UnitKind.GROUP).select_related("parent")
                 .order_by("path")[:limit + 1])
     return rows[:limit], len(rows) > limit
+
+
+def known_total(user: Any, *, unit: Unit | None = None, q: str = "", status: str = "", state: str = "active",
+                gender: str = "", education: str = "", sort: str = "name") -> int | None:
+    """How many rows filtered_members would return, read from the stored subtree totals when the
+    filters are ones the totals answer (a unit or the whole scope, active people, optionally one
+    status); None when the list must be counted."""
+    from pbqms.orgs import selectors as org_selectors
+
+    if q or gender or education or state != MemberState.ACTIVE:
+        return None
+    counts = org_selectors.stored_member_counts(unit.path if unit is not None else None, user)
+    if counts is None:
+        return None
+    return counts.get(status, 0) if status else sum(counts.values())

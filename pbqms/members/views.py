@@ -52,7 +52,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     code = filters.pop("unit")
     unit = scope.unit_or_404(user, code) if code else None
     people = selectors.filtered_members(user, unit=unit, **filters)
-    page = paginate(request, people, PER_PAGE)
+    page = paginate(request, people, PER_PAGE, total=selectors.known_total(user, unit=unit, **filters))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "unit": unit, "sort_links": _sort_links(request, filters["sort"]),

@@ -70,6 +70,12 @@ def unit_counts(unit_path: str | None, user: Any) -> dict[str, int]:
     return counts
 
 
+def stored_member_counts(unit_path: str | None, user: Any) -> dict[str, int] | None:
+    """member_counts from the stored totals, or None when this scope has to count live."""
+    ids = _scope_tally_ids(unit_path, user)
+    return None if ids is None else _summed(ids, tally.PERSON, list(PartyStatus.values))
+
+
 def member_counts(unit_path: str | None, user: Any) -> dict[str, int]:
     """Active people in the subtree (or the user's scope) by party status, as unit_counts."""
     ids = _scope_tally_ids(unit_path, user)

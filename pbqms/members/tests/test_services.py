@@ -179,3 +179,17 @@ def test_polyphonic_surnames_sort_by_their_surname_reading(tree, users):
     names = list(member_list(users[Role.COMMITTEE_ADMIN], unit=tree.b02).values_list("name", flat=True))
     assert names == ["陈力", "李四", "单雪", "曾敏"]  # chen, li, shan, zeng (not ceng, not dan)
     assert list(member_list(users[Role.COMMITTEE_ADMIN], q="zm").values_list("name", flat=True)) == ["曾敏"]
+
+
+def test_known_total_matches_a_live_count(tree, users):
+    from pbqms.members.selectors import filtered_members, known_total
+
+    members.create_member(None, unit=tree.b01, group=tree.g1, name="丙", gender="F", status=PartyStatus.MASSES)
+    for role, user in users.items():
+        for unit in (None, tree.sub1, tree.b01, tree.g1):
+            for status in ("", PartyStatus.FULL, PartyStatus.MASSES):
+                total = known_total(user, unit=unit, status=status)
+                if total is not None:
+                    assert total == filtered_members(user, unit=unit, status=status).count(), (role, unit, status)
+    assert known_total(users[Role.COMMITTEE_ADMIN], unit=tree.sub1) is not None
+    assert known_total(users[Role.COMMITTEE_ADMIN], unit=tree.sub1, q="zs") is None
