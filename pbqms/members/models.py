@@ -112,6 +112,8 @@ class Member(models.Model):
                          opclasses=["varchar_pattern_ops", "varchar_pattern_ops"]),
             models.Index(fields=["unit", "name_pinyin"], name="member_unit_pinyin"),
             models.Index(fields=["status", "org_path"], name="member_status_path"),
+            # sorting a large subtree by birth date walks this index and stops after one page
+            models.Index(fields=["birth_date", "id"], name="member_birth"),
         ]
 
     def __str__(self) -> str:
