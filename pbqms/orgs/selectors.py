@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
@@ -126,7 +126,7 @@ def child_rows(user: Any, parent: Unit, offset: int = 0, limit: int = 200) -> tu
     # Below a unit the user reads whole, every child is readable: no scope filter in the subquery.
     readable = Unit.objects.all() if scope.covers_path(user, parent.path) else scope.units(user)
     qs = children(user, parent).annotate(has_children=Exists(readable.filter(parent=OuterRef("pk"))))
-    rows = list(qs[offset:offset + limit + 1])
+    rows = cast(list[Unit], list(qs[offset:offset + limit + 1]))
     return rows[:limit], len(rows) > limit
 
 
@@ -220,8 +220,10 @@ def move_targets(user: Any, unit: Unit, limit: int = 200) -> list[Unit]:
     from .models import ALLOWED_PARENTS
 
     kinds = [k for k in ALLOWED_PARENTS.get(unit.kind, set()) if k]
-    qs = (scope.unit_write_choices(user).filter(kind__in=kinds).exclude(path__startswith=unit.path)
-          .exclude(pk=unit.parent_id).order_by("path"))
+    qs = scope.unit_write_choices(user).filter(kind__in=kinds).exclude(path__startswith=unit.path)
+    if unit.parent_id is not None:
+        qs = qs.exclude(pk=unit.parent_id)
+    qs = qs.order_by("path")
     return list(qs[:limit])
 
 
