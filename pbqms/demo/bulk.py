@@ -14,30 +14,10 @@ from typing import Any
 
 from django.db import connection, models
 
+from pbqms.roster.bulk import is_postgres, reserve_ids
 
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def reserve_ids(model: type[models.Model], n: int) -> list[int]:
-    """`n` fresh primary keys for `model`, taken from its sequence (PostgreSQL) or above its
-    current maximum (SQLite: explicit keys above the maximum never clash). Call inside the
-    build's transaction."""
-    if n <= 0:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cur:
-        if is_postgres():
-            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                        [table, n])
-            return [row[0] for row in cur.fetchall()]
-        cur.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')
-        start = max(cur.fetchone()[0], _reserved.get(table, 0)) + 1
-    _reserved[table] = start + n - 1
-    return list(range(start, start + n))
-
-
-_reserved: dict[str, int] = {}  # keys handed out but maybe not inserted yet (SQLite)
+# One implementation of key reservation for every bulk path (roster import and demo builds).
+__all__ = ["is_postgres", "reserve_ids", "insert_rows", "copy_text", "copy_payload", "DeferredIndexes"]
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]],
