@@ -10,9 +10,7 @@ import datetime as dt
 import re
 
 import pytest
-from openpyxl import Workbook
 
-from pbqms.accounts.models import Role
 from pbqms.conftest import PASSWORD
 from pbqms.members.models import Member
 
@@ -72,7 +70,7 @@ def test_failing_import_shows_every_bad_row(page, users, tree, settings, tmp_pat
     from pbqms.roster import services as roster
 
     path = tmp_path / "bad.xlsx"
-    roster.write_template(path) if hasattr(roster, "write_template") else _template(page, path)
+    roster.write_template(path)
     wb = _fill_bad_rows(path)
     wb.save(path)
     before = Member.objects.count()
@@ -84,10 +82,6 @@ def test_failing_import_shows_every_bad_row(page, users, tree, settings, tmp_pat
     report = page.locator("table.errors, .error-report").first.inner_text()
     assert re.search(r"\b3\b", report) and re.search(r"\b4\b", report)  # both bad rows, by row number
     assert Member.objects.count() == before
-
-
-def _template(page, path):
-    raise AssertionError("roster.write_template is missing")
 
 
 def _fill_bad_rows(path):
@@ -143,4 +137,23 @@ def test_phone_width_has_a_menu(browser, live_server, users):
     context.close()
 
 
-_ = (dt, Role, Workbook)
+
+def test_unit_member_audit_and_account_pages(page, users, tree):
+    from pbqms.conftest import make_id_number
+
+    sign_in(page, "u_committee_admin")
+    page.wait_for_url(page.base + "/")
+    page.goto(page.base + "/units/B01/")
+    assert page.locator("h1").inner_text() == "第一党支部"
+    page.locator("nav.tabs a").nth(1).click()  # the people tab
+    page.wait_for_selector("main :text('张三')")
+    page.goto(page.base + f"/members/{tree.m01.pk}/")
+    number = make_id_number(1, dt.date(1985, 3, 12))
+    assert number not in page.content()  # masked until asked for
+    page.locator("#id-number button").click()
+    page.wait_for_selector(f"#id-number :text('{number}')")
+    page.goto(page.base + "/audit/")
+    assert "张三" in page.locator("main").inner_text()  # the reveal above is on the log
+    assert "王五" not in page.content()
+    page.goto(page.base + "/accounts/users/")
+    assert "u_branch_secretary" in page.locator("main").inner_text()
