@@ -16,6 +16,10 @@ from ninja.renderers import JSONRenderer
 
 from pbqms.accounts.api import AUTH
 from pbqms.accounts.api import router as auth_router
+from pbqms.documents.api import router as documents_router
+from pbqms.notify.api import router as notify_router
+from pbqms.objectives.api import router as objectives_router
+from pbqms.rectification.api import router as rectification_router
 from pbqms.members.api import router as members_router
 from pbqms.orgs.api import router as units_router
 
@@ -40,6 +44,10 @@ api = NinjaAPI(
 api.add_router("/auth", auth_router)
 api.add_router("/units", units_router)
 api.add_router("/members", members_router)
+api.add_router("/notifications", notify_router)
+api.add_router("/rectification", rectification_router)
+api.add_router("/documents", documents_router)
+api.add_router("/objectives", objectives_router)
 
 
 def _detail(request: HttpRequest, message: str, status: int) -> HttpResponse:

@@ -66,6 +66,11 @@ INSTALLED_APPS = [
     "pbqms.orgs",
     "pbqms.members",
     "pbqms.roster",
+    "pbqms.files",
+    "pbqms.notify",
+    "pbqms.rectification",
+    "pbqms.documents",
+    "pbqms.objectives",
     "pbqms.demo",
 ]
 

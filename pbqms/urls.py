@@ -10,6 +10,11 @@ urlpatterns = [
     path("members/", include("pbqms.members.urls")),
     path("roster/", include("pbqms.roster.urls")),
     path("audit/", include("pbqms.audit.urls")),
+    path("files/", include("pbqms.files.urls")),
+    path("notifications/", include("pbqms.notify.urls")),
+    path("rectification/", include("pbqms.rectification.urls")),
+    path("documents/", include("pbqms.documents.urls")),
+    path("objectives/", include("pbqms.objectives.urls")),
     path("api/v1/", api.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

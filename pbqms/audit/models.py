@@ -23,6 +23,19 @@ class AuditAction(models.TextChoices):
     REVEAL = "reveal", _("Sensitive data viewed")
     IMPORT = "import", _("Imported")
     EXPORT = "export", _("Exported")
+    # Steps of controlled records (notices, documents, letters): the step name is the action.
+    SUBMIT = "submit", _("Submitted")
+    ISSUE = "issue", _("Issued")
+    RECEIVE = "receive", _("Received")
+    RETURN = "return", _("Returned")
+    APPROVE = "approve", _("Approved")
+    PUBLISH = "publish", _("Published")
+    VERIFY = "verify", _("Verified")
+    CLOSE = "close", _("Closed")
+    REOPEN = "reopen", _("Reopened")
+    SIGN = "sign", _("Signed")
+    ACKNOWLEDGE = "ack", _("Acknowledged")
+    ABOLISH = "abolish", _("Abolished")
 
 
 class AuditEntry(models.Model):

@@ -88,6 +88,27 @@ def demo_counts() -> dict[str, int]:
     }
 
 
+# Each capability adds its year of demo records from its own `pbqms/<app>/demo.py` (a
+# `build(log)` function working through the app's services), in this order: later ones may use
+# earlier ones' records (a compliance miss becomes a finding, a deduction a notice).
+CAPABILITY_DEMOS = ["documents", "objectives", "rectification"]
+
+
+def _capabilities(log: Log) -> None:
+    import importlib
+
+    for app in CAPABILITY_DEMOS:
+        try:
+            module = importlib.import_module(f"pbqms.{app}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pbqms.{app}.demo":
+                raise
+            continue
+        started = time.perf_counter()
+        module.build(log)
+        log(f"  {app}: {time.perf_counter() - started:.1f} s")
+
+
 def build_demo(*, log: Log = print) -> BuildResult:
     """Build the demo unless it is there already (idempotent)."""
     if demo_exists():
@@ -99,6 +120,7 @@ def build_demo(*, log: Log = print) -> BuildResult:
     with transaction.atomic():
         _build(log)
         tally.recount()  # people went in by bulk insert: rebuild the subtree totals once
+        _capabilities(log)
     result = BuildResult(built=True, seconds=time.perf_counter() - started, counts=demo_counts())
     log(f"Built the demo organisation in {result.seconds:.1f} s: {result.counts}")
     return result

@@ -21,6 +21,8 @@ from pbqms.members.models import Member
 from pbqms.orgs.models import Unit
 from pbqms.roster.models import ImportJob
 
+from . import walk_registry
+
 OUTSIDE_WORDS = ["王五", "第三党支部", "二矿党委", "outsider_acct"]
 SKIP_PREFIXES = ("api/", "jsi18n/", "static/", "media/")
 PUBLIC = {"accounts:login", "accounts:language", "accounts:logout"}
@@ -59,7 +61,8 @@ def _outside_state(outside_path: str) -> tuple:
     people = list(Member.objects.filter(org_path__startswith=outside_path).order_by("pk").values())
     audit = AuditEntry.objects.filter(org_path__startswith=outside_path).count()
     outsider_roles = list(RoleAssignment.objects.filter(unit__path__startswith=outside_path).values_list("pk"))
-    return units, people, audit, outsider_roles, Unit.objects.count(), Member.objects.count()
+    return (units, people, audit, outsider_roles, Unit.objects.count(), Member.objects.count(),
+            walk_registry.outside_states(outside_path))
 
 
 @pytest.fixture
@@ -73,18 +76,19 @@ def targets(tree, users):
     insider = accounts.create_user(None, username="insider_acct", password="x", validate=False)
     insider_role = accounts.grant_role(None, insider, Role.MEMBER, tree.b01)
     return {"outsider": outsider, "outsider_role": outsider_role, "own_jobs": own_jobs, "other_job": other_job,
-            "insider": insider, "insider_role": insider_role}
+            "insider": insider, "insider_role": insider_role, "extra": walk_registry.setup_all(tree, users)}
 
 
 def _values(role: str, inside: bool, tree, users, targets) -> dict[str, str]:
     own_unit = {Role.BRANCH_SECRETARY: "B01", Role.BRANCH_COMMITTEE: "B01", Role.GROUP_LEADER: "B01G1",
                 Role.MEMBER: "B01"}.get(role, "SUB1")
+    more = walk_registry.web_values(role, inside, tree, targets["extra"])
     if inside:
         account = targets["insider"]
-        return {"code": own_unit, "pk": str(tree.m01.pk), "member_pk": str(tree.m01.pk),
+        return more | {"code": own_unit, "pk": str(tree.m01.pk), "member_pk": str(tree.m01.pk),
                 "user_pk": str(account.pk), "account_pk": str(account.pk),
                 "assignment_pk": str(targets["insider_role"].pk), "job_pk": str(targets["own_jobs"][role])}
-    return {"code": "B03", "pk": str(tree.m03.pk), "member_pk": str(tree.m03.pk),
+    return more | {"code": "B03", "pk": str(tree.m03.pk), "member_pk": str(tree.m03.pk),
             "user_pk": str(targets["outsider"].pk), "account_pk": str(targets["outsider"].pk),
             "assignment_pk": str(targets["outsider_role"].pk), "job_pk": str(targets["other_job"])}
 
@@ -92,6 +96,10 @@ def _values(role: str, inside: bool, tree, users, targets) -> dict[str, str]:
 def _pk_for(name: str, values: dict[str, str]) -> dict[str, str]:
     # `pk` means a member on members: URLs, an account on accounts: URLs, a job on roster: URLs.
     v = dict(values)
+    namespace = name.split(":")[0]
+    for key, value in values.items():
+        if key.startswith(namespace + ":"):
+            v[key.split(":", 1)[1]] = value
     if name.startswith("accounts:"):
         v["pk"] = values["user_pk"]
     elif name.startswith("roster:"):
@@ -100,7 +108,7 @@ def _pk_for(name: str, values: dict[str, str]) -> dict[str, str]:
 
 
 def test_every_route_is_known_to_the_walk():
-    known = {"code", "pk", "member_pk", "user_pk", "account_pk", "assignment_pk", "job_pk"}
+    known = {"code", "pk", "member_pk", "user_pk", "account_pk", "assignment_pk", "job_pk"} | walk_registry.web_params()
     for route, name, params in web_routes():
         assert set(params) <= known, f"teach the scope walk how to fill {params} in {name} ({route})"
 
@@ -122,7 +130,7 @@ def test_no_read_or_write_crosses_scope(client, tree, users, targets, role):
             if r.status_code == 200 and r.get("Content-Type", "").startswith("text/html"):
                 body = r.content.decode()
                 # a search box echoes its own query; only words the page was not given count
-                leaked = [w for w in OUTSIDE_WORDS if w in body and w not in url]
+                leaked = [w for w in OUTSIDE_WORDS + walk_registry.outside_words() if w in body and w not in url]
                 assert not leaked, (role, url, leaked)
         if params:
             r = client.get(outside)

@@ -20,7 +20,18 @@ from django.urls import reverse
 
 PACKAGE = Path(__file__).resolve().parents[2]
 LOCALE = PACKAGE / "locale"
-DOMAINS = [p.stem for p in (LOCALE / "zh_Hans" / "LC_MESSAGES").glob("*.po")]
+# The project catalogue, then one per capability app that keeps its own (pbqms/<app>/locale):
+# `pbqms makemessages` run in pbqms/ routes each app's strings to the nearest locale folder.
+CATALOGUES = [LOCALE] + sorted(p for p in PACKAGE.glob("*/locale") if p.is_dir())
+DOMAINS = [f"{c.parent.name if c != LOCALE else ''}/{p.stem}".lstrip("/")
+           for c in CATALOGUES for p in (c / "zh_Hans" / "LC_MESSAGES").glob("*.po")]
+
+
+def po_path(lang: str, domain: str, ext: str = "po") -> Path:
+    """`domain` is 'django' for the project catalogue, '<app>/django' for an app's own."""
+    app, _, name = domain.rpartition("/")
+    base = PACKAGE / app / "locale" if app else LOCALE
+    return base / lang / "LC_MESSAGES" / f"{name}.{ext}"
 KEY_STRINGS = {
     "Sign in", "Sign out", "Password", "Home", "Units", "Members", "Accounts", "Audit log", "Roster import",
     "Unit tree", "ID number", "Party committee", "General branch", "Branch", "Party group", "Applicant",
@@ -64,8 +75,11 @@ def parse_po(path: Path) -> list[dict]:
     return entries
 
 
-def messages(lang: str, domain: str = "django") -> list[dict]:
-    return [e for e in parse_po(LOCALE / lang / "LC_MESSAGES" / f"{domain}.po") if e["msgid"]]
+def messages(lang: str, domain: str | None = None) -> list[dict]:
+    """One catalogue's entries, or (domain None) every catalogue's together."""
+    if domain is None:
+        return [e for d in DOMAINS for e in messages(lang, d)]
+    return [e for e in parse_po(po_path(lang, domain)) if e["msgid"]]
 
 
 def names(text: str) -> set[str]:
@@ -76,13 +90,13 @@ def test_both_catalogues_exist():
     assert DOMAINS, "no zh_Hans catalogue"
     for lang in ("zh_Hans", "en"):
         for domain in DOMAINS:
-            assert (LOCALE / lang / "LC_MESSAGES" / f"{domain}.po").is_file()
-            assert (LOCALE / lang / "LC_MESSAGES" / f"{domain}.mo").is_file()
+            assert po_path(lang, domain).is_file()
+            assert po_path(lang, domain, "mo").is_file()
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_chinese_is_complete_and_not_fuzzy(domain):
-    header = parse_po(LOCALE / "zh_Hans" / "LC_MESSAGES" / f"{domain}.po")[0]
+    header = parse_po(po_path("zh_Hans", domain))[0]
     assert "fuzzy" not in header["flags"]
     assert "nplurals=1; plural=0;" in header["msgstr"][None]
     entries = messages("zh_Hans", domain)
@@ -133,7 +147,7 @@ def test_chinese_punctuation_is_full_width(domain):
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_compiled_catalogue_matches_the_po_file(lang, domain):
     """The .mo holds exactly the .po's translations: nobody forgot `pbqms compilemessages`."""
-    with open(LOCALE / lang / "LC_MESSAGES" / f"{domain}.mo", "rb") as f:
+    with open(po_path(lang, domain, "mo"), "rb") as f:
         catalog = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
     expected = {}
     for e in messages(lang, domain):
@@ -150,7 +164,7 @@ def test_compiled_catalogue_matches_the_po_file(lang, domain):
 @pytest.mark.parametrize("lang", ["zh_Hans", "en"])
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_msgfmt_check_passes(lang, domain):
-    po = LOCALE / lang / "LC_MESSAGES" / f"{domain}.po"
+    po = po_path(lang, domain)
     result = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(po)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -164,7 +178,7 @@ def test_every_source_string_is_in_the_catalogues(tmp_path, monkeypatch):
     monkeypatch.chdir(copy)
     with override_settings(LOCALE_PATHS=[copy / "locale"]):
         call_command("makemessages", all=True, keep_pot=True, no_obsolete=True, verbosity=0)
-    extracted = {e["msgid"] for e in parse_po(copy / "locale" / "django.pot") if e["msgid"]}
+    extracted = {e["msgid"] for pot in copy.glob("**/locale/django.pot") for e in parse_po(pot) if e["msgid"]}
     for lang in ("zh_Hans", "en"):
         missing = extracted - {e["msgid"] for e in messages(lang)}
         assert not missing, f"run `pbqms makemessages` and translate: {sorted(missing)}"

@@ -14,8 +14,6 @@ Asserted for every role and operation:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -25,7 +23,9 @@ from pbqms.accounts import services as accounts
 from pbqms.accounts.models import Role
 from pbqms.api import api
 from pbqms.audit.models import AuditEntry
-from pbqms.conftest import ROLE_UNIT, Tree
+from pbqms.conftest import ROLE_UNIT
+from pbqms.core.tests import walk_registry
+from pbqms.core.tests.walk_registry import Call, Case, Ctx
 from pbqms.members.models import CommitteeRole, Member, StatusStep, Transfer
 from pbqms.orgs.models import Unit, UnitMove
 
@@ -33,42 +33,6 @@ PREFIX = "/api/v1"
 PUBLIC = {"auth_token"}  # the only operation callable without credentials
 OUTSIDE_CODES = ("B03", "SUB2", "GRP")
 OUTSIDE_TEXT = ("B03", "SUB2", "GRP", "第三党支部", "二矿党委", "集团党委", "王五")
-
-
-@dataclass
-class Ctx:
-    """What 'inside' means for one role."""
-
-    tree: Tree
-    unit: str  # the unit the role's assignment sits on
-    branch: str  # a unit the role reads where people can belong (B01, or the role's own unit)
-
-    @property
-    def m01(self) -> int:
-        return self.tree.m01.pk
-
-    @property
-    def m03(self) -> int:
-        return self.tree.m03.pk
-
-
-@dataclass
-class Call:
-    path_params: dict[str, Any] = field(default_factory=dict)
-    query: dict[str, Any] = field(default_factory=dict)
-    body: dict[str, Any] | None = None
-
-
-@dataclass
-class Case:
-    """How to call one operation inside and outside the caller's scope.
-
-    `inside` and `outside` return calls; path parameters they leave out are filled in
-    generically ({code}: the role's unit / B03, {id}: m01 / m03).
-    """
-
-    inside: Callable[[Ctx], list[Call]]
-    outside: Callable[[Ctx], list[Call]] = lambda c: [Call()]
 
 
 DAY = "2024-03-01"
@@ -138,6 +102,10 @@ CASES: dict[str, Case] = {
 }
 
 
+def all_cases() -> dict[str, Case]:
+    return CASES | walk_registry.api_cases()
+
+
 def operations() -> list[tuple[str, str, str, bool]]:
     """(method, path, operation id, needs auth) for every operation of the API object."""
     schema = api.get_openapi_schema(path_prefix="")
@@ -168,6 +136,7 @@ def fingerprint() -> tuple[Any, ...]:
         sorted(Member.objects.values_list()),
         StatusStep.objects.count(), Transfer.objects.count(), UnitMove.objects.count(),
         CommitteeRole.objects.count(), AuditEntry.objects.count(),
+        walk_registry.fingerprints(),
     )
 
 
@@ -176,7 +145,7 @@ def _leaks(response) -> list[str]:  # type: ignore[no-untyped-def]
         text = json.dumps(response.json(), ensure_ascii=False)
     except ValueError:
         text = response.content.decode(errors="replace")
-    return [marker for marker in OUTSIDE_TEXT if marker in text]
+    return [marker for marker in OUTSIDE_TEXT + tuple(walk_registry.outside_words()) if marker in text]
 
 
 def _generic_params(path: str, ctx: Ctx, outside: bool) -> dict[str, Any]:
@@ -192,20 +161,21 @@ def test_every_operation_has_a_scope_case():
     ops = operations()
     public = {op_id for _, _, op_id, secured in ops if not secured}
     assert public == PUBLIC, "only the token endpoint may be called without credentials"
-    missing = {op_id for _, _, op_id, secured in ops if secured} - set(CASES)
+    missing = {op_id for _, _, op_id, secured in ops if secured} - set(all_cases())
     assert not missing, f"give these API operations a case in the scope walk: {sorted(missing)}"
     # Each route of the API is in the schema: none escapes the walk by hiding from the docs.
     routes = [p for p in api.urls[0] if p.name not in {"openapi-json", "openapi-view", "api-root"}]
     assert len(routes) == len(ops)
 
 
-def test_without_credentials_every_operation_answers_401(client, tree):
+def test_without_credentials_every_operation_answers_401(client, tree, users):
+    extra = walk_registry.setup_all(tree, users)
     before = fingerprint()
     for method, path, op_id, secured in operations():
         if not secured:
             continue
-        ctx = Ctx(tree, unit="B01", branch="B01")
-        for call in CASES[op_id].inside(ctx):
+        ctx = Ctx(tree, unit="B01", branch="B01", role=Role.BRANCH_SECRETARY, extra=extra)
+        for call in all_cases()[op_id].inside(ctx):
             url = _url(path, {**_generic_params(path, ctx, False), **call.path_params})
             response = _request(client, method, url, call, {})
             assert response.status_code == 401, (op_id, response.content)
@@ -217,12 +187,17 @@ def test_scope_walk(client, tree, any_role):
     role, user = any_role
     headers = {"Authorization": f"Bearer {accounts.issue_token(user)}"}
     b01 = tree.b01
-    ctx = Ctx(tree, unit=ROLE_UNIT[role], branch="B01" if scope.can_read_unit(user, b01) else ROLE_UNIT[role])
+    from pbqms.conftest import make_user
+
+    others = {r: make_user(tree, r) for r in ROLE_UNIT if r != role}
+    extra = walk_registry.setup_all(tree, {**others, role: user})
+    ctx = Ctx(tree, unit=ROLE_UNIT[role], branch="B01" if scope.can_read_unit(user, b01) else ROLE_UNIT[role],
+              role=role, extra=extra)
     problems: list[str] = []
     for method, path, op_id, secured in operations():
         if not secured:
             continue
-        case = CASES[op_id]
+        case = all_cases()[op_id]
         for side, calls in (("inside", case.inside(ctx)), ("outside", case.outside(ctx))):
             for call in calls:
                 url = _url(path, {**_generic_params(path, ctx, side == "outside"), **call.path_params})
