@@ -1,6 +1,7 @@
 """The `pbqms` console script: Django's management commands under the project's settings.
 
-`pbqms worker` runs a background-task worker (django-tasks-db's db_worker). Command names with
+`pbqms worker` runs a background-task worker (django-tasks-db's db_worker) that also enqueues the
+daily sweeps (pbqms.core.schedule). Command names with
 dashes (`pbqms import-roster`) stand for Django's underscored ones, which cannot hold a dash.
 """
 
@@ -10,7 +11,6 @@ import os
 import sys
 
 ALIASES = {
-    "worker": "db_worker",
     "import-roster": "import_roster",
     "export-roster": "export_roster",
 }
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     args[0] = "pbqms"
     if len(args) > 1:
-        args[1] = ALIASES.get(args[1], args[1])
+        args[1] = ALIASES.get(args[1], args[1].replace("-", "_"))
     execute_from_command_line(args)
 
 

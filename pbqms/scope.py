@@ -58,6 +58,9 @@ class Scope:
     self_member_id: int | None = None
     self_covered: bool = False  # one's own record lies inside one's read subtrees
     roles: frozenset[str] = field(default_factory=frozenset)
+    # role -> the subtrees where the user holds it, and the units where they hold any role
+    role_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    role_unit_ids: tuple[int, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -83,7 +86,8 @@ def get_scope(user: Any) -> Scope:
         return cached
     if user.is_superuser:
         scope = Scope(user_id=user.pk, is_superuser=True, read_paths=("",), unit_write_paths=("",),
-                      member_write_paths=("",), id_paths=("",), roles=frozenset())
+                      member_write_paths=("",), id_paths=("",), roles=frozenset(),
+                      role_unit_ids=tuple(user.role_assignments.values_list("unit_id", flat=True)))
         user._pbqms_scope = scope
         return scope
     read: set[str] = set()
@@ -93,10 +97,12 @@ def get_scope(user: Any) -> Scope:
     groups: list[int] = []
     own_units: list[int] = []
     roles: set[str] = set()
+    by_role: dict[str, set[str]] = {}
     rows = user.role_assignments.filter(unit__dissolved_on__isnull=True).values_list(
         "role", "unit_id", "unit__path", "unit__kind")
     for role, unit_id, path, kind in rows:
         roles.add(role)
+        by_role.setdefault(role, set()).add(path)
         if role in SUBTREE_READ_ROLES:
             read.add(path)
         if role in UNIT_WRITE_ROLES:
@@ -126,9 +132,29 @@ def get_scope(user: Any) -> Scope:
         own_unit_ids=tuple(own_units),
         self_member_id=user.member_id,
         roles=frozenset(roles),
+        role_paths={r: _minimal(p) for r, p in by_role.items()},
+        role_unit_ids=tuple(sorted({uid for _r, uid, _p, _k in rows})),
     )
     user._pbqms_scope = scope
     return scope
+
+
+def paths_for(user: Any, roles: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """The subtrees where the user holds any of `roles` (superuser: everything)."""
+    s = get_scope(user)
+    if s.is_superuser:
+        return ("",)
+    return _minimal({p for r in roles for p in s.role_paths.get(r, ())})
+
+
+def belongs_to(user: Any, unit: Unit) -> bool:
+    """The user holds a role on `unit` itself or is one of its people: they may not judge it."""
+    s = get_scope(user)
+    if unit.pk in s.role_unit_ids:
+        return True
+    if s.self_member_id:
+        return Member.objects.filter(pk=s.self_member_id, unit_id=unit.pk).exists()
+    return False
 
 
 def _prefix_q(field_name: str, paths: tuple[str, ...]) -> Q:
@@ -315,3 +341,442 @@ def can_import_roster(user: Any) -> bool:
 
 def role_codes(user: User) -> frozenset[str]:
     return get_scope(user).roles
+
+
+# ---- rectification -------------------------------------------------------------------------
+# Who takes which step of the loop (纠错整改). Issuers raise findings, issue notices, verify fixes
+# and close notices over their subtree, never for a unit they belong to; responders (the unit's
+# branch committee) receive notices and answer them. Each set is a setting.
+
+RECT_ISSUE_ROLES = set(getattr(settings, "PBQMS_RECT_ISSUE_ROLES", {
+    Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN, Role.DEPARTMENT_STAFF,
+}))
+RECT_FINDING_ROLES = set(getattr(settings, "PBQMS_RECT_FINDING_ROLES", RECT_ISSUE_ROLES | {Role.INTERNAL_AUDITOR}))
+RECT_RESPOND_ROLES = set(getattr(settings, "PBQMS_RECT_RESPOND_ROLES", {
+    Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE,
+}))
+
+
+def rect_readable(user: Any, model: Any) -> QuerySet[Any]:
+    """Findings, notices or preventive actions (anything with org_path) in the user's subtrees."""
+    s = get_scope(user)
+    if s.is_superuser:
+        return model.objects.all()
+    return model.objects.filter(_prefix_q("org_path", s.read_paths))
+
+
+def rect_record_or_404(user: Any, model: Any, pk: int | str) -> Any:
+    try:
+        return rect_readable(user, model).get(pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def can_record_finding(user: Any, unit: Unit) -> bool:
+    return _covers(paths_for(user, RECT_FINDING_ROLES), unit.path) and not belongs_to(user, unit)
+
+
+def can_issue_to(user: Any, unit: Unit) -> bool:
+    """Draft, issue, verify, return and close notices for `unit`."""
+    return _covers(paths_for(user, RECT_ISSUE_ROLES), unit.path) and not belongs_to(user, unit)
+
+
+def can_manage_preventive(user: Any, unit: Unit) -> bool:
+    """Accept, dismiss or verify preventive actions of `unit` — a committee's own systemic actions
+    included, so no 'own unit' exclusion here (verification still excludes the action's owner)."""
+    return _covers(paths_for(user, RECT_ISSUE_ROLES), unit.path)
+
+
+def can_respond_for(user: Any, unit: Unit) -> bool:
+    """Receive and answer notices addressed to `unit`."""
+    return _covers(paths_for(user, RECT_RESPOND_ROLES), unit.path)
+
+
+def rect_issue_units(user: Any) -> QuerySet[Unit]:
+    """Units the user may raise findings for and issue notices to."""
+    return Unit.objects.filter(_prefix_q("path", paths_for(user, RECT_FINDING_ROLES)), dissolved_on__isnull=True)
+
+
+def rect_is_issuer(user: Any) -> bool:
+    return bool(paths_for(user, RECT_FINDING_ROLES))
+
+
+def rect_is_responder(user: Any) -> bool:
+    return bool(paths_for(user, RECT_RESPOND_ROLES))
+
+
+# ---- files -------------------------------------------------------------------------------
+
+def can_read_file(user: Any, stored: Any) -> bool:
+    """Download an attachment: its unit lies in one's read subtrees or is one's own unit (a member's
+    branch, a leader's group), or it is one's own upload still waiting for its record."""
+    s = get_scope(user)
+    return (s.is_superuser or _covers(s.read_paths, stored.org_path) or stored.unit_id in s.own_unit_ids
+            or (s.user_id is not None and stored.uploaded_by_id == s.user_id and not stored.owner))
+
+
+def file_or_404(user: Any, token: Any) -> Any:
+    """The attachment with this token, when the user may read it; 404 otherwise."""
+    import uuid
+
+    from pbqms.files.models import StoredFile
+
+    try:
+        stored = StoredFile.objects.get(token=uuid.UUID(str(token)))
+    except (ValueError, TypeError, StoredFile.DoesNotExist):
+        raise Http404
+    if not can_read_file(user, stored):
+        raise Http404
+    return stored
+
+
+def can_upload_in(user: Any, unit: Unit) -> bool:
+    """Upload a file for a record of `unit` ahead of the record (files:upload): the unit lies in one's
+    read subtrees (the roles that record work there) or is a group one leads."""
+    s = get_scope(user)
+    return s.is_superuser or _covers(s.read_paths, unit.path) or unit.pk in s.group_ids
+
+
+def pending_files(user: Any, tokens: Any) -> QuerySet[Any]:
+    """The user's own uploads, not yet attached to a record, among `tokens` (bad tokens ignored):
+    what a form may hand to files.services.attach()."""
+    import uuid
+
+    from pbqms.files.models import StoredFile
+
+    wanted = []
+    for t in tokens or ():
+        try:
+            wanted.append(uuid.UUID(str(t)))
+        except (ValueError, TypeError):
+            continue
+    if not wanted or get_scope(user).user_id is None:
+        return StoredFile.objects.none()
+    return StoredFile.objects.filter(token__in=wanted, uploaded_by_id=user.pk, owner="")
+
+
+# ---- documents ---------------------------------------------------------------------------
+# Controlled documents (体系文件): a unit's documents are read by whoever reads the unit, and
+# also by everybody holding a role on a unit the document applies to (a mine regulation applies
+# to every branch below the mine: its secretaries and members must read it). Drafts are seen
+# only by those who write, review or approve the owning unit's documents. Each role set is a
+# setting.
+
+DOCUMENT_WRITE_ROLES = set(getattr(settings, "PBQMS_DOCUMENT_WRITE_ROLES", UNIT_WRITE_ROLES))
+DOCUMENT_REVIEW_ROLES = set(getattr(settings, "PBQMS_DOCUMENT_REVIEW_ROLES", {
+    Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN, Role.DEPARTMENT_STAFF,
+}))
+DOCUMENT_APPROVE_ROLES = set(getattr(settings, "PBQMS_DOCUMENT_APPROVE_ROLES", {
+    Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN,
+}))
+
+
+@dataclass(frozen=True)
+class DocumentReach:
+    """The paths a user's document rights hang on, computed once per request."""
+
+    held: tuple[str, ...] = ()  # paths of the units the user holds any role on
+    above: tuple[str, ...] = ()  # those paths and all their ancestors' paths
+    write: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()
+    approve: tuple[str, ...] = ()
+    roles_by_path: tuple[tuple[str, str], ...] = ()  # (role, path) of every assignment
+
+
+def document_reach(user: Any) -> DocumentReach:
+    cached = getattr(user, "_pbqms_document_reach", None)
+    if cached is not None:
+        return cached
+    s = get_scope(user)
+    if s.user_id is None:
+        return DocumentReach()
+    if s.is_superuser:
+        reach = DocumentReach(write=("",), review=("",), approve=("",))
+    else:
+        rows = list(user.role_assignments.filter(unit__dissolved_on__isnull=True).values_list("role", "unit__path"))
+        held = {path for _, path in rows}
+        above = {path[:i + 1] for path in held for i, ch in enumerate(path) if ch == "/"}
+        reach = DocumentReach(
+            held=tuple(sorted(held)), above=tuple(sorted(above)),
+            write=_minimal({p for r, p in rows if r in DOCUMENT_WRITE_ROLES}),
+            review=_minimal({p for r, p in rows if r in DOCUMENT_REVIEW_ROLES}),
+            approve=_minimal({p for r, p in rows if r in DOCUMENT_APPROVE_ROLES}),
+            roles_by_path=tuple(sorted(rows)),
+        )
+    user._pbqms_document_reach = reach
+    return reach
+
+
+def _document_reader_q(user: Any) -> Q | None:
+    """Q over Document for what the user reads (None: everything)."""
+    from pbqms.documents.models import Applicability
+
+    s = get_scope(user)
+    if s.is_superuser:
+        return None
+    r = document_reach(user)
+    q = _prefix_q("org_path", s.read_paths) if s.read_paths else Q(pk__in=[])
+    if s.own_unit_ids:
+        q |= Q(unit_id__in=s.own_unit_ids)
+    reach_q = Q(path__in=r.held) | Q(path__in=r.above, document__include_subtree=True)
+    if s.read_paths:
+        reach_q |= _prefix_q("path", s.read_paths)
+    if r.held or s.read_paths:
+        q |= Q(pk__in=Applicability.objects.filter(reach_q).values("document_id"))
+    # A document with no version in force yet (drafts only) is seen by its editors alone.
+    editors = _prefix_q("org_path", r.write + r.review + r.approve) if (r.write or r.review or r.approve) \
+        else Q(pk__in=[])
+    return q & (Q(current__isnull=False) | Q(abolished_on__isnull=False) | editors)
+
+
+def documents(user: Any) -> QuerySet[Any]:
+    """Every document the user may read."""
+    from pbqms.documents.models import Document
+
+    q = _document_reader_q(user)
+    if get_scope(user).user_id is None:
+        return Document.objects.none()
+    return Document.objects.all() if q is None else Document.objects.filter(q)
+
+
+def document_or_404(user: Any, pk: int | str) -> Any:
+    try:
+        return documents(user).select_related("unit", "current").get(pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def can_write_documents_of(user: Any, unit_or_path: Any) -> bool:
+    """Create and edit drafts, publish approved versions, record periodic reviews."""
+    path = getattr(unit_or_path, "path", unit_or_path)
+    return _covers(document_reach(user).write, path)
+
+
+def can_review_documents_of(user: Any, unit_or_path: Any) -> bool:
+    path = getattr(unit_or_path, "path", unit_or_path)
+    return _covers(document_reach(user).review, path)
+
+
+def can_approve_documents_of(user: Any, unit_or_path: Any) -> bool:
+    """Approve versions and abolish documents."""
+    path = getattr(unit_or_path, "path", unit_or_path)
+    return _covers(document_reach(user).approve, path)
+
+
+def can_see_drafts(user: Any, document: Any) -> bool:
+    r = document_reach(user)
+    return _covers(r.write + r.review + r.approve, document.org_path)
+
+
+def require_document_write(user: Any, unit_or_path: Any) -> None:
+    if not can_write_documents_of(user, unit_or_path):
+        raise PermissionDenied
+
+
+def document_write_units(user: Any) -> QuerySet[Unit]:
+    """Units whose documents the user may write."""
+    return Unit.objects.filter(_prefix_q("path", document_reach(user).write), dissolved_on__isnull=True) \
+        if document_reach(user).write else Unit.objects.none()
+
+
+def document_role_on(user: Any, path: str, roles: set[str]) -> str:
+    """The first of the user's roles among `roles` whose unit covers `path` (for the approval record)."""
+    if get_scope(user).is_superuser:
+        return "superuser"
+    for role, p in document_reach(user).roles_by_path:
+        if role in roles and path.startswith(p):
+            return role
+    return ""
+
+
+# ---- objectives ----
+# Policy, objectives, targets, member targets and responsibility letters (pbqms.objectives).
+# Reading: a unit's records are read by whoever reads its subtree; objectives, unit targets and
+# letters of one's own unit and of its ancestors are read as context (a member sees the
+# committee's objectives and their branch's targets). Member targets follow the person.
+# Writing: committee/department roles manage objectives, common targets and letters in their
+# subtree; branch roles manage their branch's targets and review their members' individual
+# targets (never their own: refused by the services); a member proposes only their own.
+
+OBJECTIVE_SIGN_ROLES = {"committee": Role.COMMITTEE_SECRETARY, "branch": Role.BRANCH_SECRETARY}
+
+
+def _path_prefixes(path: str) -> list[str]:
+    from pbqms.orgs.models import SEGMENT
+
+    step = SEGMENT + 1  # one segment: 10 digits and a slash
+    return [path[:i] for i in range(step, len(path) + 1, step)]
+
+
+def objective_context_paths(user: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(subtree paths the user reads, paths of the units read as context: every ancestor-or-self
+    of the user's subtrees and own units). One query for own units, cached on the user."""
+    cached = getattr(user, "_pbqms_objective_ctx", None)
+    if cached is not None:
+        return cached
+    s = get_scope(user)
+    roots = list(s.read_paths)
+    if s.own_unit_ids:
+        roots += list(Unit.objects.filter(pk__in=s.own_unit_ids).values_list("path", flat=True))
+    context = sorted({p for r in roots if r for p in _path_prefixes(r)})
+    result = (s.read_paths, tuple(context))
+    if user is not None and getattr(user, "is_authenticated", False):
+        user._pbqms_objective_ctx = result
+    return result
+
+
+def _objective_q(user: Any, field_name: str = "org_path") -> Q:
+    s = get_scope(user)
+    if s.is_superuser:
+        return Q()
+    subtree, context = objective_context_paths(user)
+    q = _prefix_q(field_name, subtree) if subtree else Q(pk__in=[])
+    if context:
+        q |= Q(**{f"{field_name}__in": context})
+    return q
+
+
+def objectives(user: Any) -> QuerySet[Any]:
+    """Quality objectives the user reads: their subtree's and their own and ancestor committees'."""
+    from pbqms.objectives.models import Objective
+
+    return Objective.objects.filter(_objective_q(user))
+
+
+def objective_or_404(user: Any, pk: int | str) -> Any:
+    try:
+        return objectives(user).select_related("unit").get(pk=int(pk))
+    except (ValueError, TypeError, ObjectDoesNotExist):
+        raise Http404
+
+
+def quality_policies(user: Any) -> QuerySet[Any]:
+    from pbqms.objectives.models import QualityPolicy
+
+    return QualityPolicy.objects.filter(_objective_q(user))
+
+
+def can_manage_objectives(user: Any, unit: Unit) -> bool:
+    """Write the policy, objectives, common targets and letters of `unit` (a committee)."""
+    return _covers(get_scope(user).unit_write_paths, unit.path)
+
+
+def objective_committees(user: Any) -> QuerySet[Unit]:
+    """Committees whose objectives the user may write."""
+    return Unit.objects.filter(_prefix_q("path", get_scope(user).unit_write_paths), kind=UnitKind.COMMITTEE,
+                               dissolved_on__isnull=True)
+
+
+def objective_targets(user: Any) -> QuerySet[Any]:
+    """Unit targets the user reads (subtree, or own/ancestor units as context)."""
+    from pbqms.objectives.models import Target
+
+    return Target.objects.filter(_objective_q(user))
+
+
+def objective_target_or_404(user: Any, pk: int | str) -> Any:
+    try:
+        return objective_targets(user).select_related("unit", "objective", "member", "parent").get(pk=int(pk))
+    except (ValueError, TypeError, ObjectDoesNotExist):
+        raise Http404
+
+
+def can_manage_targets_in(user: Any, unit: Unit) -> bool:
+    """Set and change targets on `unit` and report their progress (branch roles on their branch,
+    committee roles in their subtree)."""
+    return _covers(get_scope(user).member_write_paths, unit.path)
+
+
+def objective_target_units(user: Any) -> QuerySet[Unit]:
+    """Units where the user may set targets (no party groups)."""
+    return Unit.objects.filter(_prefix_q("path", get_scope(user).member_write_paths), dissolved_on__isnull=True
+                               ).exclude(kind=UnitKind.GROUP)
+
+
+def member_targets(user: Any) -> QuerySet[Any]:
+    """Member targets the user reads: those of the people scope.members lets them read."""
+    from pbqms.objectives.models import MemberTarget
+
+    s = get_scope(user)
+    if s.is_superuser:
+        return MemberTarget.objects.all()
+    q = _prefix_q("org_path", s.read_paths) if s.read_paths else Q(pk__in=[])
+    if s.group_ids:
+        q |= Q(member__group_id__in=s.group_ids)
+    if s.self_member_id:
+        q |= Q(member_id=s.self_member_id)
+    return MemberTarget.objects.filter(q)
+
+
+def member_target_or_404(user: Any, pk: int | str) -> Any:
+    try:
+        return member_targets(user).select_related("member", "unit", "reviewed_by").get(pk=int(pk))
+    except (ValueError, TypeError, ObjectDoesNotExist):
+        raise Http404
+
+
+def can_review_member_targets_in(user: Any, path: str) -> bool:
+    """Approve, return and evaluate member targets under `path` (own targets: refused by the services)."""
+    return _covers(get_scope(user).member_write_paths, path)
+
+
+def is_self_member(user: Any, member_id: int | None) -> bool:
+    s = get_scope(user)
+    return s.self_member_id is not None and s.self_member_id == member_id
+
+
+def responsibility_letters(user: Any) -> QuerySet[Any]:
+    """Responsibility letters the user reads: their subtree's, and their own branch's."""
+    from pbqms.objectives.models import ResponsibilityLetter
+
+    return ResponsibilityLetter.objects.filter(_objective_q(user))
+
+
+def letter_or_404(user: Any, pk: int | str) -> Any:
+    try:
+        return responsibility_letters(user).select_related("unit", "committee").get(pk=int(pk))
+    except (ValueError, TypeError, ObjectDoesNotExist):
+        raise Http404
+
+
+def can_sign_letter(user: Any, letter: Any, side: str) -> bool:
+    """Sign for the committee (a committee secretary above the branch) or for the branch (its
+    secretary). The signature is the person's own, so a superuser signs only with such a role."""
+    from pbqms.accounts.models import RoleAssignment
+
+    role = OBJECTIVE_SIGN_ROLES.get(side)
+    if role is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    paths = _path_prefixes(letter.org_path)
+    if side == "committee":
+        paths = paths[:-1]  # a committee above the branch, never the branch itself
+    else:
+        paths = paths[-1:]
+    return RoleAssignment.objects.filter(user=user, role=role, unit__path__in=paths,
+                                         unit__dissolved_on__isnull=True).exists()
+
+
+# ---- notify ----
+# Each user reads only their own messages (superusers too); a unit's group-chat robots are managed
+# by those who may change the unit (UNIT_WRITE_ROLES over it).
+
+def notifications(user: Any) -> QuerySet[Any]:
+    """The user's own in-app messages."""
+    from pbqms.notify.models import Notification
+
+    s = get_scope(user)
+    if s.user_id is None:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient_id=s.user_id)
+
+
+def notification_or_404(user: Any, pk: int | str) -> Any:
+    try:
+        return notifications(user).select_related("unit").get(pk=int(pk))
+    except (ValueError, TypeError, ObjectDoesNotExist):
+        raise Http404
+
+
+def can_manage_webhooks(user: Any, unit: Unit) -> bool:
+    """Add, change, test or remove the unit's group-chat robots."""
+    return can_write_unit(user, unit)

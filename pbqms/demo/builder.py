@@ -25,7 +25,7 @@ from pbqms.accounts.models import Role, User
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
 from pbqms.members import services as member_services
-from pbqms.members.models import CommitteeRoleKind, Member, PartyStatus, StatusStep
+from pbqms.members.models import CommitteeRole, CommitteeRoleKind, Member, PartyStatus, StatusStep
 from pbqms.orgs import services as orgs
 from pbqms.orgs import tally
 from pbqms.orgs.models import BranchVariant, Unit, UnitKind
@@ -295,3 +295,13 @@ def _accounts(branches: list[_Branch]) -> None:
             user.is_superuser = user.is_staff = True
             user.save(update_fields=["is_superuser", "is_staff"])
         accounts.grant_role(None, user, role, units[code])
+    # Every other branch's secretary signs in too (branch02 … branch15): notices, records and
+    # letters are answered by the branch that owns them.
+    for b in branches[1:]:
+        post = CommitteeRole.objects.filter(unit=b.unit, role=CommitteeRoleKind.SECRETARY,
+                                            ended_on__isnull=True).select_related("member").first()
+        if post is None:
+            continue
+        user = accounts.create_user(None, username=f"branch{b.unit.code[1:]}", password=DEMO_PASSWORD,
+                                    display_name=post.member.name, member=post.member, validate=False)
+        accounts.grant_role(None, user, Role.BRANCH_SECRETARY, b.unit)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from .models import SEGMENT, Unit, UnitTally
 
@@ -125,7 +125,8 @@ def recount() -> int:
     for path, kind in Unit.objects.filter(dissolved_on__isnull=True).values_list("path", "kind").iterator(20000):
         for uid in path_ids(path):
             totals[(uid, UNIT + kind)] += 1
-    UnitTally.objects.all().delete()
+    # Other capabilities keep their own keys in this table (rectification: "rect:…"); leave them.
+    UnitTally.objects.filter(Q(key__startswith=PERSON) | Q(key__startswith=UNIT)).delete()
     UnitTally.objects.bulk_create((UnitTally(unit_id=u, key=k, n=n) for (u, k), n in totals.items() if n),
                                   batch_size=5000)
     if connection.vendor == "postgresql":

@@ -1,0 +1,290 @@
+"""Scoped reads of the rectification loop: to-do lists, the ledger (整改台账), the dashboard.
+
+Every read starts from pbqms.scope. Counts on the ledger and the dashboard come from the
+stored subtree totals (stats.py), so those pages cost the same for 100 findings or a million.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from pbqms import scope
+from pbqms.core import clock
+from pbqms.orgs.models import Unit
+
+from . import stats
+from .models import (
+    LIVE_FINDING,
+    OWED_FINDING,
+    OWED_NOTICE,
+    Feedback,
+    Finding,
+    FindingStatus,
+    Notice,
+    NoticeStatus,
+    PreventiveAction,
+    PreventiveStatus,
+    Verification,
+)
+
+
+def findings(user: Any) -> QuerySet[Finding]:
+    return scope.rect_readable(user, Finding)
+
+
+def notices(user: Any) -> QuerySet[Notice]:
+    return scope.rect_readable(user, Notice)
+
+
+def preventive_actions(user: Any) -> QuerySet[PreventiveAction]:
+    s = scope.get_scope(user)
+    qs: QuerySet[PreventiveAction] = scope.rect_readable(user, PreventiveAction)
+    if not s.is_superuser and s.user_id:
+        # an owner always sees the action they own
+        qs = PreventiveAction.objects.filter(Q(pk__in=qs.values("pk")) | Q(owner_id=s.user_id))
+    return qs
+
+
+def notice_or_404(user: Any, pk: int | str) -> Notice:
+    return scope.rect_record_or_404(user, Notice, pk)  # type: ignore[no-any-return]
+
+
+def finding_or_404(user: Any, pk: int | str) -> Finding:
+    return scope.rect_record_or_404(user, Finding, pk)  # type: ignore[no-any-return]
+
+
+def preventive_or_404(user: Any, pk: int | str) -> PreventiveAction:
+    from django.http import Http404
+
+    try:
+        return preventive_actions(user).select_related("unit", "owner").get(pk=int(pk))
+    except (PreventiveAction.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def notice_detail(notice: Notice) -> dict[str, Any]:
+    """Everything the notice page and the two-part form show, in a fixed number of queries."""
+    fbs = Feedback.objects.select_related("cause_category", "submitted_by").prefetch_related("evidence")
+    found = list(notice.findings.select_related("found_by").prefetch_related(
+        "evidence", Prefetch("feedback", queryset=fbs.order_by("round")),
+        Prefetch("verifications", queryset=Verification.objects.select_related("verified_by"))).order_by("pk"))
+    for f in found:
+        f.rounds = list(f.feedback.all())
+        f.latest = f.rounds[-1] if f.rounds else None
+        f.checks = list(f.verifications.all())
+        f.last_check = f.checks[-1] if f.checks else None
+    return {"findings": found, "steps": list(notice.steps.select_related("actor").all())}
+
+
+def notice_list(user: Any, *, status: str = "", unit: Unit | None = None, year: int | None = None,
+                q: str = "", overdue: bool = False) -> QuerySet[Notice]:
+    qs = notices(user).select_related("unit", "issuing_unit")
+    if unit is not None:
+        qs = qs.filter(org_path__startswith=unit.path)
+    if status:
+        qs = qs.filter(status=status)
+    if year:
+        qs = qs.filter(Q(year=year) | Q(year__isnull=True, created_at__year=year))
+    if overdue:
+        qs = qs.filter(status__in=OWED_NOTICE, deadline__lt=clock.today())
+    if q := q.strip():
+        qs = qs.filter(Q(number__contains=q) | Q(title__contains=q))
+    return qs.order_by("-created_at", "-id")
+
+
+def ledger(user: Any, unit: Unit, *, status: str = "", year: int | None = None, overdue: bool = False,
+           item: str = "", source: str = "") -> QuerySet[Finding]:
+    """整改台账: the findings of `unit`'s subtree, newest first."""
+    qs = findings(user).filter(org_path__startswith=unit.path).select_related("unit", "notice")
+    if status == "live":
+        qs = qs.filter(status__in=LIVE_FINDING)
+    elif status:
+        qs = qs.filter(status=status)
+    if year:
+        qs = qs.filter(found_on__gte=dt.date(year, 1, 1), found_on__lt=dt.date(year + 1, 1, 1))
+    if overdue:
+        qs = qs.filter(status__in=OWED_FINDING, overdue=True)
+    if item:
+        qs = qs.filter(item_code=item)
+    if source:
+        qs = qs.filter(source=source)
+    return qs.order_by("-found_on", "-id")
+
+
+@dataclass
+class DashboardRow:
+    unit: Unit
+    live: int
+    overdue: int
+    closed: int
+    ontime_rate: float | None
+    mean_days: float | None
+    total: int
+
+
+def dashboard(user: Any, unit: Unit, year: int) -> dict[str, Any]:
+    """The committee dashboard for `unit`'s subtree in `year`: its totals, one row per child unit,
+    the most recurring items. Three queries whatever the number of findings."""
+    children = list(scope.units(user).filter(parent=unit, dissolved_on__isnull=True).order_by("order", "code"))
+    totals = stats.read([unit.pk] + [c.pk for c in children], year)
+    own = totals[unit.pk]
+    rows = [DashboardRow(c, totals[c.pk]["live"], totals[c.pk]["overdue"], totals[c.pk]["closed"],
+                         totals[c.pk]["ontime_rate"], totals[c.pk]["mean_days"], totals[c.pk]["total"])
+            for c in children]
+    items = sorted(own["items"].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    return {"totals": own, "rows": rows, "items": items}
+
+
+def todo(user: Any) -> dict[str, Any]:
+    """What waits for this user: issuers see drafts, feedback to verify and overdue notices of
+    their subtree; responders see notices to receive and to answer; owners their preventive actions."""
+    today = clock.today()
+    out: dict[str, Any] = {"today": today}
+    s = scope.get_scope(user)
+    issue_paths = scope.paths_for(user, scope.RECT_ISSUE_ROLES)
+    respond_paths = scope.paths_for(user, scope.RECT_RESPOND_ROLES)
+    base = notices(user).select_related("unit", "issuing_unit")
+    if issue_paths:
+        mine = base.filter(scope._prefix_q("org_path", issue_paths)).exclude(unit_id__in=s.role_unit_ids)
+        out["drafts"] = list(mine.filter(status=NoticeStatus.DRAFT).order_by("deadline")[:50])
+        out["to_verify"] = list(mine.filter(status=NoticeStatus.ANSWERED).order_by("deadline")[:50])
+        out["overdue"] = list(mine.filter(status__in=OWED_NOTICE, deadline__lt=today).order_by("deadline")[:50])
+        out["open_findings"] = findings(user).filter(scope._prefix_q("org_path", issue_paths),
+                                                     status=FindingStatus.OPEN).count()
+    if respond_paths:
+        owed = base.filter(scope._prefix_q("org_path", respond_paths), status__in=OWED_NOTICE)
+        out["to_answer"] = list(owed.order_by("deadline")[:50])
+    out["preventive"] = list(PreventiveAction.objects.filter(
+        owner_id=s.user_id, status__in=(PreventiveStatus.PROPOSED, PreventiveStatus.OPEN))
+        .select_related("unit").order_by("due_on")[:50]) if s.user_id else []
+    return out
+
+
+def open_findings_of(user: Any, unit: Unit) -> QuerySet[Finding]:
+    """Findings of exactly `unit` not yet on a notice: what a new notice may group."""
+    return findings(user).filter(unit=unit, status=FindingStatus.OPEN, notice__isnull=True).order_by("pk")
+
+
+# ---- reads of the web pages (views.py, exports.py) ---------------------------------------------
+
+LEDGER_PER_PAGE = 50
+
+
+def finding_list(user: Any, *, unit: Unit | None = None, status: str = "", source: str = "", overdue: bool = False,
+                 year: int | None = None, item: str = "", q: str = "") -> QuerySet[Finding]:
+    """The findings page: the user's findings (or `unit`'s subtree), filtered, newest first.
+    status "" leaves out withdrawn findings, "all" keeps them, "live" is every finding not closed."""
+    qs = findings(user).select_related("unit", "notice")
+    if unit is not None:
+        qs = qs.filter(org_path__startswith=unit.path)
+    if status == "live":
+        qs = qs.filter(status__in=LIVE_FINDING)
+    elif status == "":
+        qs = qs.exclude(status=FindingStatus.WITHDRAWN)
+    elif status != "all":
+        qs = qs.filter(status=status)
+    if source:
+        qs = qs.filter(source=source)
+    if overdue:
+        qs = qs.filter(status__in=OWED_FINDING, overdue=True)
+    if year:
+        qs = qs.filter(found_on__gte=dt.date(year, 1, 1), found_on__lt=dt.date(year + 1, 1, 1))
+    if item := item.strip():
+        qs = qs.filter(item_code=item)
+    if q := q.strip():
+        qs = qs.filter(Q(description__contains=q) | Q(item_code__contains=q))
+    return qs.order_by("-found_on", "-id")
+
+
+def ledger_rows(user: Any, unit: Unit, *, status: str = "", year: int | None = None, overdue: bool = False,
+                item: str = "", source: str = "") -> QuerySet[Finding]:
+    """The ledger page's rows: selectors.ledger, with status "" leaving out withdrawn findings
+    (so the stored totals give the row count) and "all" keeping them."""
+    if status == "all":
+        status = ""
+    elif status == "":
+        return ledger(user, unit, year=year, overdue=overdue, item=item, source=source).exclude(
+            status=FindingStatus.WITHDRAWN)
+    return ledger(user, unit, status=status, year=year, overdue=overdue, item=item, source=source)
+
+
+def ledger_total(user: Any, unit: Unit, *, status: str = "", year: int | None = None, overdue: bool = False,
+                 item: str = "", source: str = "") -> int | None:
+    """How many rows ledger_rows returns, from the stored totals when they answer the filters
+    (one year, the whole subtree readable, no overdue/source filter); None: count the rows."""
+    if not year or overdue or source or not scope.covers_path(user, unit.path):
+        return None
+    if status not in ("", "live", "closed") or (item and (status or len(item) > stats.ITEM_KEY_LEN)):
+        return None
+    row = stats.read([unit.pk], year)[unit.pk]
+    if item:
+        return int(row["items"].get(item, 0))
+    return int(row["total"] if status == "" else row[status])
+
+
+def home_unit(user: Any) -> Unit | None:
+    """The top of the user's first readable subtree: where the ledger and the dashboard open."""
+    paths = scope.subtree_read_paths(user) or scope.get_scope(user).read_paths
+    if not paths:
+        return None
+    if "" in paths:
+        return Unit.objects.filter(parent__isnull=True, dissolved_on__isnull=True).order_by("order", "code").first()
+    return Unit.objects.filter(path__in=paths).order_by("path").first()
+
+
+def open_finding_units(user: Any, limit: int = 300) -> list[tuple[Unit, int]]:
+    """Units the user may issue notices to that have findings not yet on a notice, with how many."""
+    paths = scope.paths_for(user, scope.RECT_ISSUE_ROLES)
+    if not paths:
+        return []
+    own = scope.get_scope(user).role_unit_ids
+    counts = dict(findings(user).filter(scope._prefix_q("org_path", paths), status=FindingStatus.OPEN,
+                                        notice__isnull=True).exclude(unit_id__in=own)
+                  .values_list("unit_id").annotate(n=Count("id")).order_by()[:limit])
+    units = Unit.objects.filter(pk__in=counts).order_by("path")
+    return [(u, counts[u.pk]) for u in units]
+
+
+def preventive_list(user: Any, *, status: str = "", unit: Unit | None = None) -> QuerySet[PreventiveAction]:
+    qs = preventive_actions(user).select_related("unit", "owner")
+    if unit is not None:
+        qs = qs.filter(org_path__startswith=unit.path)
+    if status == "live":
+        qs = qs.filter(status__in=(PreventiveStatus.PROPOSED, PreventiveStatus.OPEN, PreventiveStatus.DONE))
+    elif status:
+        qs = qs.filter(status=status)
+    return qs.order_by("due_on", "-id")
+
+
+def preventive_owner_choices(action: PreventiveAction, limit: int = 200) -> list[Any]:
+    """People who may own a preventive action: those holding a role on its unit or below it."""
+    from pbqms.accounts.models import User
+
+    return list(User.objects.filter(
+        is_active=True, role_assignments__unit__path__startswith=action.org_path,
+        role_assignments__unit__dissolved_on__isnull=True).distinct().order_by("username")[:limit])
+
+
+def preventive_findings(action: PreventiveAction) -> list[Finding]:
+    return list(action.findings.select_related("unit", "notice").order_by("-found_on", "-id")[:100])
+
+
+def finding_history(finding: Finding) -> dict[str, Any]:
+    """A finding's page: its feedback rounds with their verifications, newest round last."""
+    rounds = list(finding.feedback.select_related("cause_category", "submitted_by", "notice")
+                  .prefetch_related("evidence", Prefetch("verifications",
+                                                         queryset=Verification.objects.select_related("verified_by")))
+                  .order_by("round"))
+    return {"rounds": rounds, "evidence": list(finding.evidence.all()),
+            "actions": list(finding.preventive_actions.all()[:20])}
+
+
+def unit_totals(user: Any, unit: Unit, year: int) -> dict[str, Any] | None:
+    """The stored totals of `unit`'s subtree in `year` (None unless the user reads all of it)."""
+    if not scope.covers_path(user, unit.path):
+        return None
+    return stats.read([unit.pk], year)[unit.pk]

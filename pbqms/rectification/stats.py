@@ -1,0 +1,121 @@
+"""Rectification totals per subtree — 整改统计, stored in orgs' UnitTally so the ledger and the
+dashboard read a few rows whatever the number of findings (docs/decisions/0003).
+
+Keys: "rect:<year>:<what>" counting findings found in <year> in the unit's subtree:
+live (not closed or withdrawn), overdue (still owed by the unit and past the deadline), closed, ontime (closed by
+the deadline), days (sum of days from found to closed), and "rect:<year>:i:<item>" (findings
+per item code, for the most recurring items). Services report each change inside their
+transaction; `recount()` rebuilds them from the findings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, Q
+
+from pbqms.orgs import tally
+from pbqms.orgs.models import UnitTally
+
+from .models import LIVE_FINDING, OWED_FINDING, Finding, FindingStatus
+
+PREFIX = "rect:"
+ITEM_KEY_LEN = 24
+
+
+@dataclass(frozen=True)
+class Facts:
+    org_path: str
+    year: int
+    item: str
+    live: bool
+    overdue: bool
+    closed: bool
+    ontime: bool
+    days: int
+
+    @classmethod
+    def of(cls, f: Finding) -> Facts:
+        closed = f.status == FindingStatus.CLOSED
+        return cls(
+            f.org_path, f.found_on.year, (f.item_code or "")[:ITEM_KEY_LEN], f.status in LIVE_FINDING,
+            f.status in OWED_FINDING and f.overdue, closed,
+            closed and f.closed_on is not None and (f.deadline is None or f.closed_on <= f.deadline),
+            (f.closed_on - f.found_on).days if closed and f.closed_on else 0,
+        )
+
+
+def _deltas(facts: Facts | None, sign: int, into: tally.Deltas) -> None:
+    if facts is None:
+        return
+    base = f"{PREFIX}{facts.year}:"
+    counts = {"live": facts.live, "overdue": facts.overdue, "closed": facts.closed, "ontime": facts.ontime}
+    for uid in tally.path_ids(facts.org_path):
+        for key, on in counts.items():
+            if on:
+                into[(uid, base + key)] += sign
+        if facts.days:
+            into[(uid, base + "days")] += sign * facts.days
+        if facts.item and (facts.live or facts.closed):
+            into[(uid, base + "i:" + facts.item)] += sign
+
+
+def changed(before: Facts | None, after: Facts | None) -> None:
+    if before == after:
+        return
+    deltas: tally.Deltas = Counter()
+    _deltas(before, -1, deltas)
+    _deltas(after, +1, deltas)
+    tally.apply(deltas)
+
+
+def recount() -> int:
+    """Rebuild every rectification total from the findings."""
+    totals: tally.Deltas = Counter()
+    rows = (Finding.objects.exclude(status=FindingStatus.WITHDRAWN)
+            .values("org_path", "found_on__year", "item_code")
+            .annotate(live=Count("id", filter=Q(status__in=LIVE_FINDING)),
+                      overdue=Count("id", filter=Q(status__in=OWED_FINDING, overdue=True)),
+                      closed=Count("id", filter=Q(status=FindingStatus.CLOSED)),
+                      ontime=Count("id", filter=Q(status=FindingStatus.CLOSED, closed_on__lte=F("deadline")) | Q(
+                          status=FindingStatus.CLOSED, deadline__isnull=True)),
+                      n=Count("id"))
+            .order_by())
+    for row in rows.iterator(chunk_size=20000):
+        base = f"{PREFIX}{row['found_on__year']}:"
+        for uid in tally.path_ids(row["org_path"]):
+            for key in ("live", "overdue", "closed", "ontime"):
+                totals[(uid, base + key)] += row[key]
+            if row["item_code"]:
+                totals[(uid, base + "i:" + row["item_code"][:ITEM_KEY_LEN])] += row["n"]
+    closed = Finding.objects.filter(status=FindingStatus.CLOSED, closed_on__isnull=False).values_list(
+        "org_path", "found_on", "closed_on")
+    for path, found_on, closed_on in closed.iterator(chunk_size=20000):
+        assert closed_on is not None
+        for uid in tally.path_ids(path):
+            totals[(uid, f"{PREFIX}{found_on.year}:days")] += (closed_on - found_on).days
+    UnitTally.objects.filter(key__startswith=PREFIX).delete()
+    UnitTally.objects.bulk_create((UnitTally(unit_id=u, key=k, n=n) for (u, k), n in totals.items() if n),
+                                  batch_size=5000)
+    return len(totals)
+
+
+def read(unit_ids: list[int], year: int) -> dict[int, dict[str, Any]]:
+    """Each unit's totals for `year`: live, overdue, closed, ontime, days, and items {code: n}."""
+    prefix = f"{PREFIX}{year}:"
+    out: dict[int, dict[str, Any]] = {uid: {"live": 0, "overdue": 0, "closed": 0, "ontime": 0, "days": 0,
+                                            "items": {}} for uid in unit_ids}
+    for uid, key, n in UnitTally.objects.filter(unit_id__in=unit_ids, key__startswith=prefix).values_list(
+            "unit_id", "key", "n"):
+        what = key[len(prefix):]
+        if what.startswith("i:"):
+            out[uid]["items"][what[2:]] = n
+        else:
+            out[uid][what] = n
+    for row in out.values():
+        row["total"] = row["live"] + row["closed"]
+        row["ontime_rate"] = round(100 * row["ontime"] / row["closed"], 1) if row["closed"] else None
+        row["mean_days"] = round(row["days"] / row["closed"], 1) if row["closed"] else None
+    return out
