@@ -16,6 +16,7 @@ from ninja.renderers import JSONRenderer
 
 from pbqms.accounts.api import AUTH
 from pbqms.accounts.api import router as auth_router
+from pbqms.activities.api import router as activities_router
 from pbqms.documents.api import router as documents_router
 from pbqms.notify.api import router as notify_router
 from pbqms.objectives.api import router as objectives_router
@@ -46,6 +47,7 @@ api.add_router("/units", units_router)
 api.add_router("/members", members_router)
 api.add_router("/notifications", notify_router)
 api.add_router("/rectification", rectification_router)
+api.add_router("/activities", activities_router)
 api.add_router("/documents", documents_router)
 api.add_router("/objectives", objectives_router)
 

@@ -507,8 +507,9 @@ def document_reach(user: Any) -> DocumentReach:
     return reach
 
 
-def _document_reader_q(user: Any) -> Q | None:
-    """Q over Document for what the user reads (None: everything)."""
+def _document_reader_q(user: Any, within: Any = None) -> Q | None:
+    """Q over Document for what the user reads (None: everything). `within`: document ids the
+    caller will restrict to anyway, so the applicability test looks at those alone."""
     from pbqms.documents.models import Applicability
 
     s = get_scope(user)
@@ -522,7 +523,10 @@ def _document_reader_q(user: Any) -> Q | None:
     if s.read_paths:
         reach_q |= _prefix_q("path", s.read_paths)
     if r.held or s.read_paths:
-        q |= Q(pk__in=Applicability.objects.filter(reach_q).values("document_id"))
+        reach = Applicability.objects.filter(reach_q)
+        if within is not None:
+            reach = reach.filter(document_id__in=within)
+        q |= Q(pk__in=reach.values("document_id"))
     # A document with no version in force yet (drafts only) is seen by its editors alone.
     editors = _prefix_q("org_path", r.write + r.review + r.approve) if (r.write or r.review or r.approve) \
         else Q(pk__in=[])
@@ -537,6 +541,27 @@ def documents(user: Any) -> QuerySet[Any]:
     if get_scope(user).user_id is None:
         return Document.objects.none()
     return Document.objects.all() if q is None else Document.objects.filter(q)
+
+
+def readable_document_ids(user: Any, ids: Any) -> set[int]:
+    """Which of the document ids `ids` the user reads (one query, however many documents exist)."""
+    from pbqms.documents.models import Document
+
+    ids = list(ids)
+    if get_scope(user).user_id is None or not ids:
+        return set()
+    q = _document_reader_q(user, within=ids)
+    qs = Document.objects.filter(pk__in=ids)
+    return set((qs if q is None else qs.filter(q)).values_list("pk", flat=True))
+
+
+def reads_every_document(user: Any) -> bool:
+    """The user's scope covers every root of the tree, so every document is theirs to read."""
+    s = get_scope(user)
+    if s.is_superuser:
+        return True
+    roots = list(Unit.objects.filter(parent__isnull=True).values_list("path", flat=True))
+    return bool(roots) and all(_covers(s.read_paths, p) for p in roots)
 
 
 def document_or_404(user: Any, pk: int | str) -> Any:
@@ -780,3 +805,31 @@ def notification_or_404(user: Any, pk: int | str) -> Any:
 def can_manage_webhooks(user: Any, unit: Unit) -> bool:
     """Add, change, test or remove the unit's group-chat robots."""
     return can_write_unit(user, unit)
+
+
+# ---- organisational life -------------------------------------------------------------------
+# A branch's committee records its activities and files its plans; a group leader records their
+# group's meetings; the party-work department may record and reviews plans.
+
+def can_record_activity(user: Any, unit: Unit) -> bool:
+    s = get_scope(user)
+    if unit.kind == UnitKind.GROUP and unit.pk in s.group_ids:
+        return True
+    return _covers(paths_for(user, RECT_RESPOND_ROLES | RECT_ISSUE_ROLES), unit.path)
+
+
+def can_review_activity_plans(user: Any, unit: Unit) -> bool:
+    return _covers(paths_for(user, RECT_ISSUE_ROLES), unit.path) and not belongs_to(user, unit)
+
+
+def activity_records(user: Any) -> QuerySet[Any]:
+    """Records the user may read: their subtrees, their own groups, the units they belong to."""
+    from pbqms.activities.models import ActivityRecord
+
+    s = get_scope(user)
+    if s.is_superuser:
+        return ActivityRecord.objects.all()
+    q = _prefix_q("org_path", s.read_paths) if s.read_paths else Q(pk__in=[])
+    if s.group_ids or s.own_unit_ids:
+        q |= Q(unit_id__in=set(s.group_ids) | set(s.own_unit_ids))
+    return ActivityRecord.objects.filter(q)

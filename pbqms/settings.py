@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "pbqms.files",
     "pbqms.notify",
     "pbqms.rectification",
+    "pbqms.activities",
     "pbqms.documents",
     "pbqms.objectives",
     "pbqms.demo",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("files/", include("pbqms.files.urls")),
     path("notifications/", include("pbqms.notify.urls")),
     path("rectification/", include("pbqms.rectification.urls")),
+    path("activities/", include("pbqms.activities.urls")),
     path("documents/", include("pbqms.documents.urls")),
     path("objectives/", include("pbqms.objectives.urls")),
     path("api/v1/", api.urls),

@@ -22,6 +22,7 @@ logger = logging.getLogger("pbqms.schedule")
 # job name → dotted path of a django-tasks task taking no arguments
 DAILY_JOBS: dict[str, str] = {
     "rectification.sweep_deadlines": "pbqms.rectification.tasks.sweep_deadlines_task",
+    "activities.nightly": "pbqms.activities.tasks.nightly_task",
 }
 
 

@@ -120,7 +120,7 @@ def complete(actor: Any, action: PreventiveAction, *, result: str) -> Preventive
 @transaction.atomic
 def close(actor: Any, action: PreventiveAction, *, effective: bool, note: str) -> PreventiveAction:
     """Verify the action's effect: effective closes it, not effective sends it back to work."""
-    action = PreventiveAction.objects.select_for_update().select_related("unit").get(pk=action.pk)
+    action = PreventiveAction.objects.select_for_update(of=("self",)).select_related("unit").get(pk=action.pk)
     if not scope.can_manage_preventive(actor, action.unit) or action.owner_id == getattr(actor, "pk", None):
         raise PermissionDenied
     if action.status != PreventiveStatus.DONE:
@@ -139,7 +139,7 @@ def close(actor: Any, action: PreventiveAction, *, effective: bool, note: str) -
 
 @transaction.atomic
 def dismiss(actor: Any, action: PreventiveAction, *, reason: str) -> PreventiveAction:
-    action = PreventiveAction.objects.select_for_update().select_related("unit").get(pk=action.pk)
+    action = PreventiveAction.objects.select_for_update(of=("self",)).select_related("unit").get(pk=action.pk)
     if not scope.can_manage_preventive(actor, action.unit):
         raise PermissionDenied
     if action.status not in (PreventiveStatus.PROPOSED, PreventiveStatus.OPEN):

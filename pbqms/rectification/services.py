@@ -61,7 +61,7 @@ def _step(notice: Notice, action: str, actor: Any, note: str = "", deadline: dt.
 
 def _lock(notice: Notice) -> Notice:
     """Re-read the notice under a row lock so two people taking steps at once act in turn."""
-    return Notice.objects.select_for_update().select_related("unit", "issuing_unit").get(pk=notice.pk)
+    return Notice.objects.select_for_update(of=("self",)).select_related("unit", "issuing_unit").get(pk=notice.pk)
 
 
 def _set_finding(finding: Finding, **changes: Any) -> None:
@@ -340,7 +340,7 @@ def submit_feedback(actor: Any, notice: Notice, answers: dict[int, Answer]) -> l
 @transaction.atomic
 def verify_finding(actor: Any, finding: Finding, *, effective: bool, note: str) -> Verification:
     """复查验收: record whether the fix worked. An ineffective fix reopens the finding."""
-    finding = Finding.objects.select_for_update().select_related("notice", "unit").get(pk=finding.pk)
+    finding = Finding.objects.select_for_update(of=("self",)).select_related("notice", "unit").get(pk=finding.pk)
     if not scope.can_issue_to(actor, finding.unit):
         raise PermissionDenied
     if finding.notice is None or finding.notice.status == NoticeStatus.CLOSED:

@@ -1,0 +1,1 @@
+"""Views — HTTP around services and selectors."""
