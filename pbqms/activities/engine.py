@@ -109,7 +109,7 @@ def _rule_sql(rule: ComplianceRule, window: list[Period], today: dt.date, unit_f
         FROM {Unit._meta.db_table} u CROSS JOIN periods p
         LEFT JOIN counts c ON c.unit_id = u.id AND c.p_start = p.p_start
         WHERE {unit_where}{unit_filter}
-        ON CONFLICT (rule_id, unit_id, period_start) DO UPDATE SET
+        ON CONFLICT (unit_id, rule_id, period_start) DO UPDATE SET
             done = excluded.done, status = excluded.status, required = excluded.required,
             org_path = excluded.org_path, evaluated_at = excluded.evaluated_at
     """

@@ -91,7 +91,7 @@ def demo_counts() -> dict[str, int]:
 # Each capability adds its year of demo records from its own `pbqms/<app>/demo.py` (a
 # `build(log)` function working through the app's services), in this order: later ones may use
 # earlier ones' records (a compliance miss becomes a finding, a deduction a notice).
-CAPABILITY_DEMOS = ["documents", "objectives", "rectification"]
+CAPABILITY_DEMOS = ["documents", "objectives", "activities", "rectification"]
 
 
 def _capabilities(log: Log) -> None:

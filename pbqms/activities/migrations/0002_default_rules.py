@@ -31,7 +31,8 @@ def add(apps, schema_editor):
     for code, name, kind, frequency, target, host, citation in RULES:
         Rule.objects.get_or_create(code=code, defaults={
             "name": name, "kind": kind, "frequency": frequency, "target": target, "host": host,
-            "citation": citation, "min_count": 1, "remind_days": 5 if frequency == "month" else 15})
+            "citation": citation, "min_count": 1,
+            "remind_days": {"month": 5, "quarter": 15, "year": 30}[frequency]})
 
 
 class Migration(migrations.Migration):

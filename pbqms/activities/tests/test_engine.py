@@ -186,3 +186,19 @@ def test_rules_are_configurable(tree, secretary):
     with clock.as_of(dt.date(2026, 6, 1)):
         engine.evaluate(start=DAY, end=DAY)
     assert not ComplianceState.objects.filter(rule=rule).exists()
+
+
+def test_metrics_for_the_assessment_engine(tree, secretary):
+    from pbqms.core import metrics
+
+    m2 = members.create_member(None, unit=tree.b01, name="赵六", gender="M", status=PartyStatus.FULL)
+    _record(secretary, tree.b01, attendance={tree.m01.pk: services.Presence(True),
+                                             m2.pk: services.Presence(False, "病假")})
+    with clock.as_of(dt.date(2026, 6, 1)):
+        engine.evaluate(start=DAY, end=DAY)
+    may = (dt.date(2026, 5, 1), dt.date(2026, 5, 31))
+    rates = metrics.get("activities.compliance_rate").compute([tree.b01.pk, tree.b02.pk], *may)
+    # B01: committee met; theme day and B01G1's group meeting missed → 1 of 3
+    assert rates[tree.b01.pk] == pytest.approx(33.3, abs=0.1) and rates[tree.b02.pk] == 0
+    assert metrics.get("activities.attendance_rate").compute([tree.b01.pk, tree.b02.pk], *may) == {
+        tree.b01.pk: 50, tree.b02.pk: None}
