@@ -113,6 +113,11 @@ def admin_user(db) -> User:
 
 
 @pytest.fixture(autouse=True)
+def _file_root(settings, tmp_path):
+    settings.PBQMS_FILE_ROOT = tmp_path / "pbqms-files"  # attachments never land in the data folder
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher (asserted in accounts tests); tests hash many passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

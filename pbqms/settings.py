@@ -172,6 +172,9 @@ STATIC_ROOT = Path(os.environ.get("PBQMS_STATIC_ROOT", DATA_DIR / "static"))
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("PBQMS_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"
+PBQMS_FILE_ROOT = Path(os.environ.get("PBQMS_FILE_ROOT", DATA_DIR / "files"))  # attachments, never served directly
+PBQMS_MAX_UPLOAD_MB = _env_int("PBQMS_MAX_UPLOAD_MB", 20)
+PBQMS_DAILY_HOUR = _env_int("PBQMS_DAILY_HOUR", 6)  # local hour after which `pbqms worker` runs the daily sweeps
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
 WHITENOISE_USE_FINDERS = not PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
