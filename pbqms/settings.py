@@ -193,6 +193,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pbqms@localhost")
+EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 10)
+# Base address for links in e-mails and group-chat messages (e.g. https://dangjian.example.com).
+PBQMS_SITE_URL = os.environ.get("PBQMS_SITE_URL", "")
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _env_bool("PBQMS_SSL_REDIRECT", True)

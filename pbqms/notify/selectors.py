@@ -1,0 +1,67 @@
+"""Reads of the notify app: a user's inbox and unread count, a unit's robots, and whom to notify."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from pbqms import scope
+from pbqms.accounts.models import Role, RoleAssignment, User
+from pbqms.orgs.models import Unit
+
+from .models import ChatWebhook, Delivery, Notification
+
+SECRETARY_ROLES = (Role.COMMITTEE_SECRETARY, Role.BRANCH_SECRETARY)
+
+
+# ---- whom to notify ---------------------------------------------------------------------------
+
+def _holders(unit_ids: list[int], roles: Iterable[str]) -> QuerySet[User]:
+    assignments = RoleAssignment.objects.filter(unit_id__in=unit_ids, role__in=list(roles),
+                                                unit__dissolved_on__isnull=True)
+    return User.objects.filter(is_active=True, pk__in=assignments.values("user_id")).order_by("pk")
+
+
+def role_holders(unit: Unit, roles: Iterable[str]) -> QuerySet[User]:
+    """Active users holding any of `roles` on exactly `unit` (not on its ancestors)."""
+    return _holders([unit.pk], roles)
+
+
+def secretaries_above(unit: Unit, levels: int = 1) -> QuerySet[User]:
+    """The committee or branch secretaries of the unit `levels` steps up the tree (the escalation
+    target: a branch's overdue item goes to its committee's secretary). None above the root."""
+    ancestors = unit.ancestor_ids()
+    if levels < 1 or levels > len(ancestors):
+        return User.objects.none()
+    return _holders([ancestors[-levels]], SECRETARY_ROLES)
+
+
+# ---- the inbox --------------------------------------------------------------------------------
+
+def unread_count(user: Any) -> int:
+    """How many of the user's messages are unread (0 for an anonymous visitor)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    return scope.notifications(user).filter(read_at__isnull=True).count()
+
+
+def inbox(user: Any, *, unread: bool = False) -> QuerySet[Notification]:
+    """The user's own messages, newest first (only unread ones with `unread`)."""
+    qs = scope.notifications(user)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-id")
+
+
+# ---- robots -----------------------------------------------------------------------------------
+
+def webhooks(unit: Unit) -> QuerySet[ChatWebhook]:
+    """A unit's robots; callers check scope.can_manage_webhooks first."""
+    return ChatWebhook.objects.filter(unit=unit).order_by("id")
+
+
+def recent_chat_deliveries(unit: Unit, limit: int = 10) -> list[Delivery]:
+    """The latest group-chat messages queued for the unit's robots."""
+    return list(Delivery.objects.filter(webhook__unit=unit).select_related("webhook").order_by("-id")[:limit])

@@ -1,0 +1,382 @@
+"""Notifications — 消息提醒: the one delivery path for reminders, overdue notices, escalations and
+compliance warnings.
+
+`notify(key=..., recipients=..., title=..., body=...)` files one in-app message per recipient,
+queues an e-mail to each recipient with an address and one group-chat message per enabled robot
+of the unit, all idempotent on `key`: calling it again with the same key adds nothing. The
+deliveries go out from a background task (`deliver_pending`, run by `pbqms worker`):
+
+- a sweep claims deliveries with one UPDATE (pending → sending, claimed_at = now), sends each
+  outside any transaction and marks each sent at once; a failed attempt goes back to pending and
+  is retried after RETRY_AFTER, and after MAX_ATTEMPTS attempts it is marked failed;
+- a worker killed mid-sweep leaves its rows in "sending"; after LEASE the next sweep takes them
+  again (each run that claims anything first queues a follow-up run for after the lease, so this
+  happens without anyone calling notify again). A message is re-sent only when the worker died
+  between the mail server or robot accepting it and the one UPDATE marking it sent.
+
+Titles and bodies come translated by the caller. For messages in each recipient's own language:
+
+    for user in recipients:
+        with recipient_language(user):
+            notify(key=k, recipients=[user], title=_("…"), body=…, chat=False)
+    notify(key=k, recipients=[], title=_("…"), body=…, unit=unit)  # the group chat, in the default language
+
+No outside connection is opened unless an administrator configured and enabled a robot; e-mail
+goes to the SMTP server of the EMAIL_* settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from pbqms import scope
+from pbqms.audit import services as audit
+from pbqms.audit.models import AuditAction
+from pbqms.core import crypto
+from pbqms.orgs.models import Unit
+
+from . import channels
+from .models import Channel, ChatKind, ChatWebhook, Delivery, DeliveryStatus, Notification, mask_url
+
+log = logging.getLogger("pbqms.notify")
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 3
+LEASE = dt.timedelta(minutes=getattr(settings, "PBQMS_NOTIFY_LEASE_MINUTES", 10))
+RETRY_AFTER = LEASE  # a failed attempt is retried by the follow-up run, one lease later
+EMAIL_TIMEOUT = 10  # seconds, when settings.EMAIL_TIMEOUT is not set
+ERROR_CHARS = 1000
+
+
+# ---- language ---------------------------------------------------------------------------------
+
+def _language_of(user: Any) -> str:
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+
+
+@contextmanager
+def recipient_language(user: Any) -> Iterator[None]:
+    """Translate in `user`'s chosen language (accounts.User.language), or the default language."""
+    with translation.override(_language_of(user)):
+        yield
+
+
+def in_language(user: Any, fn: Callable[[], T]) -> T:
+    """`fn()` evaluated in `user`'s language, e.g. in_language(u, lambda: _("Notice %(n)s is due"))."""
+    with recipient_language(user):
+        return fn()
+
+
+# ---- sending a message ------------------------------------------------------------------------
+
+def site_url(link: str) -> str:
+    """`link` as an absolute URL when PBQMS_SITE_URL is set (e-mail and chat need one), else as given."""
+    base = getattr(settings, "PBQMS_SITE_URL", "").rstrip("/")
+    return f"{base}{link}" if base and link else link
+
+
+def _text(title: str, body: str, link: str) -> str:
+    parts = [title, body.strip(), site_url(link) if link else ""]
+    return "\n\n".join(p for p in parts if p)
+
+
+def _check_message(key: str, title: str, link: str) -> None:
+    if not key or len(key) > 200:
+        raise ValidationError(_("A notification needs a key of at most 200 characters."))
+    if not title.strip():
+        raise ValidationError(_("A notification needs a title."))
+    if link and (not link.startswith("/") or link.startswith("//") or len(link) > 300):
+        raise ValidationError(_("A notification's link must be an address on this site, starting with /."))
+
+
+def _enqueue_delivery() -> None:
+    from .tasks import deliver_pending_task
+
+    deliver_pending_task.enqueue()
+
+
+def _deliver_after_commit() -> None:
+    """Queue one delivery run when the transaction commits: a sweep calling notify() a thousand
+    times in one transaction queues one run, not a thousand."""
+    waiting = getattr(connection, "run_on_commit", [])
+    if any(len(entry) > 1 and entry[1] is _enqueue_delivery for entry in waiting):
+        return
+    transaction.on_commit(_enqueue_delivery, robust=True)
+
+
+@transaction.atomic
+def notify(*, key: str, recipients: Iterable[Any], title: str, body: str, link: str = "",
+           unit: Unit | None = None, email: bool = True, chat: bool = True) -> int:
+    """File a message for each recipient that has none with this `key` yet; queue an e-mail to each
+    new recipient with an address (`email`) and one message per enabled group-chat robot of `unit`
+    (`chat`; once per key, not per recipient). Returns how many in-app messages were new.
+
+    Calling it again with the same key adds nothing, so reminder sweeps may run as often as they
+    like. Inactive accounts are skipped. The deliveries leave after the transaction commits.
+    """
+    _check_message(key, title, link)
+    title = title.strip()[:200]
+    people = {u.pk: u for u in recipients if u is not None and u.pk and u.is_active}
+    org_path = unit.path if unit is not None else ""
+    new_count = 0
+    deliveries: list[Delivery] = []
+    if people:
+        existing = set(Notification.objects.filter(key=key, recipient_id__in=list(people))
+                       .values_list("recipient_id", flat=True))
+        fresh = [pk for pk in people if pk not in existing]
+        if fresh:
+            Notification.objects.bulk_create(
+                [Notification(recipient_id=pk, key=key, title=title, body=body, link=link, org_path=org_path,
+                              unit=unit) for pk in fresh],
+                ignore_conflicts=True)
+            # Read back what exists now; a concurrent call with the same key may have filed some of
+            # these rows first (both then count them, but rows and e-mails stay single).
+            created = list(Notification.objects.filter(key=key, recipient_id__in=fresh)
+                           .values_list("pk", "recipient_id"))
+            new_count = len(created)
+            if email:
+                text = _text(title, body, link)
+                deliveries += [
+                    Delivery(notification_id=pk, channel=Channel.EMAIL, target=people[uid].email.strip(), key=key,
+                             title=title, body=text, org_path=org_path)
+                    for pk, uid in created if people[uid].email and people[uid].email.strip()]
+    if chat and unit is not None:
+        text = _text(title, body, link)
+        deliveries += [
+            Delivery(webhook=hook, channel=hook.kind, target=hook.url, key=key, title=title, body=text,
+                     org_path=org_path)
+            for hook in ChatWebhook.objects.filter(unit=unit, enabled=True)]
+    if deliveries:
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        _deliver_after_commit()
+    return new_count
+
+
+def mark_read(user: Any, notification_ids: Iterable[int] | Literal["all"]) -> int:
+    """Mark the user's own messages read (others' ids are ignored); returns how many changed."""
+    qs = scope.notifications(user).filter(read_at__isnull=True)
+    if notification_ids != "all":
+        ids = [int(i) for i in notification_ids]
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+# ---- the delivery sweep -----------------------------------------------------------------------
+
+def _claimable(now: dt.datetime) -> Q:
+    return (Q(status=DeliveryStatus.PENDING) & (Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - RETRY_AFTER))
+            | Q(status=DeliveryStatus.SENDING, claimed_at__lte=now - LEASE))
+
+
+def claim(limit: int, now: dt.datetime) -> list[int]:
+    """Take up to `limit` deliveries for this run: pending ones, and those a dead worker left in
+    "sending" longer than LEASE. One short transaction; rows other workers hold are skipped."""
+    with transaction.atomic():
+        Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lte=now - LEASE,
+                                attempts__gte=MAX_ATTEMPTS).update(
+            status=DeliveryStatus.FAILED, last_error="The worker stopped while sending, on the last attempt.")
+        qs = Delivery.objects.filter(_claimable(now)).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        ids = list(qs.values_list("pk", flat=True)[:limit])
+        if ids:
+            Delivery.objects.filter(pk__in=ids).update(status=DeliveryStatus.SENDING, claimed_at=now,
+                                                       attempts=F("attempts") + 1)
+    return ids
+
+
+def send_email(delivery: Delivery, connection: Any) -> None:
+    """Send one e-mail delivery over an open mail connection (raises on failure)."""
+    message = mail.EmailMessage(delivery.title, delivery.body, settings.DEFAULT_FROM_EMAIL, [delivery.target],
+                                connection=connection)
+    if not message.send():
+        raise RuntimeError("the mail backend accepted no message")
+
+
+def send_chat(delivery: Delivery) -> None:
+    """Send one group-chat delivery to its robot, if the robot is still there and enabled."""
+    hook = delivery.webhook
+    if hook is None or not hook.enabled or hook.url != delivery.target:
+        raise _Skip("The group-chat robot was switched off or removed.")
+    channels.send(hook.kind, hook.url, delivery.body, crypto.decrypt(hook.secret))
+
+
+class _Skip(Exception):
+    """Not worth another attempt: mark the delivery failed now."""
+
+
+def _finish(delivery: Delivery, claimed: dt.datetime, **fields: Any) -> None:
+    # Only while the row is still this run's claim: a run that overstayed its lease changes nothing.
+    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=claimed).update(**fields)
+
+
+def _error_text(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text[:ERROR_CHARS]
+
+
+def _schedule_follow_up(now: dt.datetime) -> None:
+    """Queue a run for after the lease, which retries failures and takes over if this worker dies."""
+    from .tasks import deliver_pending_task
+
+    try:
+        if deliver_pending_task.get_backend().supports_defer:
+            deliver_pending_task.using(run_after=now + LEASE + dt.timedelta(seconds=30)).enqueue()
+    except Exception:  # noqa: BLE001 (the deliveries stay claimable; the next notify() queues a run)
+        log.exception("could not queue the follow-up delivery run")
+
+
+def deliver_pending(limit: int = 500, *, follow_up: bool = False) -> int:
+    """Send what is waiting; returns how many deliveries were sent. Safe to run concurrently and
+    again after a crash. `follow_up` (the background task) queues a later run to retry failures."""
+    now = timezone.now()
+    ids = claim(limit, now)
+    if not ids:
+        return 0
+    if follow_up:
+        _schedule_follow_up(now)
+    rows = list(Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.SENDING, claimed_at=now)
+                .select_related("webhook").order_by("pk"))
+    sent = 0
+    mail_connection = None
+    try:
+        for index, delivery in enumerate(rows):
+            if timezone.now() - now > LEASE * 0.8:
+                _release(rows[index:], now)  # near the end of the lease: leave the rest to the next run
+                break
+            try:
+                if delivery.channel == Channel.EMAIL:
+                    if mail_connection is None:
+                        mail_connection = mail.get_connection(
+                            timeout=getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_TIMEOUT)
+                    send_email(delivery, mail_connection)
+                else:
+                    send_chat(delivery)
+            except Exception as error:  # noqa: BLE001 (any failure of one message is recorded on it)
+                final = isinstance(error, _Skip) or delivery.attempts >= MAX_ATTEMPTS  # counted at the claim
+                log.warning("delivery %s failed (attempt %s): %s", delivery.pk, delivery.attempts, error)
+                _finish(delivery, now, last_error=_error_text(error),
+                        status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING)
+                continue
+            _finish(delivery, now, status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="")
+            sent += 1
+    finally:
+        if mail_connection is not None:
+            try:
+                mail_connection.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the mail connection failed")
+    return sent
+
+
+def _release(rows: list[Delivery], claimed: dt.datetime) -> None:
+    Delivery.objects.filter(pk__in=[d.pk for d in rows], status=DeliveryStatus.SENDING, claimed_at=claimed).update(
+        status=DeliveryStatus.PENDING, claimed_at=None, attempts=F("attempts") - 1)
+
+
+# ---- group-chat robots ------------------------------------------------------------------------
+
+def check_webhook_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise ValidationError(_("Enter the robot's full webhook address, starting with https://."), code="url")
+    if len(url) > 500:
+        raise ValidationError(_("The webhook address is too long (at most 500 characters)."), code="url")
+    return url
+
+
+def _require_manage(actor: Any, unit: Unit) -> None:
+    if actor is not None and not scope.can_manage_webhooks(actor, unit):
+        raise PermissionDenied
+
+
+def _audit_view(hook: ChatWebhook) -> dict[str, Any]:
+    """What the audit trail keeps of a robot: never the secret, and the address masked."""
+    return {"kind": hook.kind, "url": mask_url(hook.url), "enabled": hook.enabled, "signed": hook.has_secret}
+
+
+@transaction.atomic
+def save_webhook(actor: Any, unit: Unit, kind: str, url: str, secret: str | None = None,
+                 enabled: bool = False) -> ChatWebhook:
+    """Add a robot to `unit`, or change the one with the same address. `secret`: None keeps the
+    stored one, "" removes it. Robots stay off unless `enabled`."""
+    _require_manage(actor, unit)
+    if kind not in ChatKind.values:
+        raise ValidationError(_("Unknown platform “%(kind)s”.") % {"kind": kind}, code="kind")
+    url = check_webhook_url(url)
+    if secret is not None:
+        secret = secret.strip()
+        if secret and kind == ChatKind.WECOM:
+            raise ValidationError(_("WeCom robots do not sign messages; leave the secret empty."), code="secret")
+        if len(secret) > 200:
+            raise ValidationError(_("The signing secret is too long (at most 200 characters)."), code="secret")
+    hook = ChatWebhook.objects.select_for_update().filter(unit=unit, url=url).first()
+    if hook is None:
+        hook = ChatWebhook(unit=unit, org_path=unit.path, url=url, kind=kind, enabled=enabled,
+                           secret=crypto.encrypt(secret or ""),
+                           created_by=actor if getattr(actor, "pk", None) else None)
+        hook.save()
+        audit.record(actor, AuditAction.CREATE, hook, audit.created(_audit_view(hook)))
+        return hook
+    before = _audit_view(hook)
+    hook.kind, hook.enabled, hook.org_path = kind, enabled, unit.path
+    if secret is not None:
+        hook.secret = crypto.encrypt(secret)
+    if hook.kind == ChatKind.WECOM:
+        hook.secret = ""
+    hook.save()
+    delta = audit.diff(before, _audit_view(hook))
+    if delta or secret:
+        audit.record(actor, AuditAction.UPDATE, hook, delta,
+                     note=_("signing secret replaced") if secret else "")
+    return hook
+
+
+@transaction.atomic
+def set_webhook_enabled(actor: Any, webhook: ChatWebhook, enabled: bool) -> ChatWebhook:
+    """Switch a robot on or off."""
+    _require_manage(actor, webhook.unit)
+    if webhook.enabled != enabled:
+        before = _audit_view(webhook)
+        webhook.enabled = enabled
+        webhook.save(update_fields=["enabled"])
+        audit.record(actor, AuditAction.UPDATE, webhook, audit.diff(before, _audit_view(webhook)))
+    return webhook
+
+
+@transaction.atomic
+def delete_webhook(actor: Any, webhook: ChatWebhook) -> None:
+    """Remove a robot; messages queued for it are not sent."""
+    _require_manage(actor, webhook.unit)
+    view = _audit_view(webhook)
+    audit.record(actor, AuditAction.DELETE, webhook, {k: [v, None] for k, v in view.items()})
+    webhook.delete()
+
+
+def test_webhook(actor: Any, webhook: ChatWebhook) -> tuple[bool, str]:
+    """Send one test message to the robot now, even while it is switched off, so an administrator
+    can check it before enabling it. Returns (ok, error text)."""
+    _require_manage(actor, webhook.unit)
+    text = _("PBQMS test message for %(unit)s: this group-chat robot works.") % {"unit": webhook.unit.name}
+    try:
+        channels.send(webhook.kind, webhook.url, text, crypto.decrypt(webhook.secret))
+    except Exception as error:  # noqa: BLE001 (reported to the administrator)
+        return False, _error_text(error)
+    return True, ""
+
+
+test_webhook.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

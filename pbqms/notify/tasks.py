@@ -1,0 +1,13 @@
+"""Background tasks of the notify app (django-tasks; `pbqms worker` runs them)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def deliver_pending_task(limit: int = 500) -> int:
+    """Send waiting e-mails and group-chat messages (notify.services.deliver_pending)."""
+    from . import services
+
+    return services.deliver_pending(limit, follow_up=True)
