@@ -78,7 +78,7 @@ def ensure_findings(today: dt.date) -> dict[str, Any]:
                 notice_rows.append((nid, parent, bid, path, number, found.year, seq, "党建督查问题整改",
                                     "逐条整改并反馈", deadline, n_status, 0, now, now if number else None,
                                     now if n_status == "closed" else None))
-                for k in range(start, min(per, start + 3)):
+                for _k in range(start, min(per, start + 3)):
                     closed_on = found + dt.timedelta(days=rng.randint(5, 25)) if f_status == "closed" else None
                     finding_rows.append((next(finding_ids), bid, path, "inspection", "", "", None,
                                          rng.choice(ITEMS), "按考核细则", "general", "记录不全，台账缺失",
@@ -117,7 +117,7 @@ def measure_pages(runs: int) -> list[dict[str, Any]]:
     t = run._targets()
     year = dt.date.today().year
     cases = [
-        ("dashboard, whole group", "committee", f"/rectification/dashboard/?year={year}"),
+        ("dashboard, whole group", "committee", f"/rectification/units/{run_root()}/dashboard/?year={year}"),
         ("dashboard, 2,000-branch subsidiary", "committee", f"/rectification/units/{t['sub']}/dashboard/?year={year}"),
         ("ledger, whole group", "committee", f"/rectification/units/{run_root()}/ledger/"),
         ("ledger, subsidiary", "committee", f"/rectification/units/{t['sub']}/ledger/"),

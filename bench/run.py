@@ -89,6 +89,7 @@ def _run_child(args: list[str], env: dict[str, str] | None = None, echo: bool = 
 def ensure_scale(n: int, rebuild: bool) -> dict[str, Any]:
     from pbqms.demo import scale
 
+    OUT.mkdir(parents=True, exist_ok=True)
     record = OUT / f"build-scale-{n}.json"
     if not rebuild and scale.scale_exists(n):
         previous = json.loads(record.read_text()) if record.exists() else {}

@@ -131,8 +131,11 @@ class Notice(models.Model):
         verbose_name = _("rectification notice (整改通知书)")
         verbose_name_plural = _("rectification notices (整改通知书)")
         ordering = ["-created_at", "-id"]
+        # Lists filter by a subtree (a LIKE 'path%' prefix: pattern ops, as the database's collation
+        # is not C) and show the newest first.
         indexes = [models.Index(fields=["status", "deadline"], name="rect_notice_status_deadline"),
-                   models.Index(fields=["org_path", "status"], name="rect_notice_path_status")]
+                   models.Index(fields=["org_path"], name="rect_notice_path", opclasses=["varchar_pattern_ops"]),
+                   models.Index(fields=["-created_at", "-id"], name="rect_notice_newest")]
 
     def __str__(self) -> str:
         return self.number or self.title
@@ -196,7 +199,8 @@ class Finding(models.Model):
         verbose_name_plural = _("findings (问题)")
         ordering = ["-found_on", "-id"]
         indexes = [
-            models.Index(fields=["org_path", "status"], name="rect_finding_path_status"),
+            models.Index(fields=["org_path"], name="rect_finding_path", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["-found_on", "-id"], name="rect_finding_newest"),
             models.Index(fields=["status", "deadline"], name="rect_finding_status_deadline"),
             models.Index(fields=["unit", "item_code"], name="rect_finding_unit_item"),
             models.Index(fields=["period", "item_code"], name="rect_finding_period_item"),

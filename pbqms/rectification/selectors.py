@@ -126,17 +126,20 @@ class DashboardRow:
     total: int
 
 
-def dashboard(user: Any, unit: Unit, year: int) -> dict[str, Any]:
-    """The committee dashboard for `unit`'s subtree in `year`: its totals, one row per child unit,
-    the most recurring items. Three queries whatever the number of findings."""
+def dashboard(user: Any, unit: Unit, year: int, *, limit: int | None = 50) -> dict[str, Any]:
+    """The committee dashboard for `unit`'s subtree in `year`: its totals, a row per child unit
+    (those with the most overdue, then open findings first; at most `limit`, None for all), and
+    the most recurring items. Four queries whatever the number of findings or children."""
     children = list(scope.units(user).filter(parent=unit, dissolved_on__isnull=True).order_by("order", "code"))
-    totals = stats.read([unit.pk] + [c.pk for c in children], year)
-    own = totals[unit.pk]
+    own = stats.read([unit.pk], year)[unit.pk]
+    totals = stats.read([c.pk for c in children], year, items=False)
     rows = [DashboardRow(c, totals[c.pk]["live"], totals[c.pk]["overdue"], totals[c.pk]["closed"],
                          totals[c.pk]["ontime_rate"], totals[c.pk]["mean_days"], totals[c.pk]["total"])
             for c in children]
+    if limit is not None and len(rows) > limit:
+        rows = sorted(rows, key=lambda r: (-r.overdue, -r.live, -r.total))[:limit]
     items = sorted(own["items"].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-    return {"totals": own, "rows": rows, "items": items}
+    return {"totals": own, "rows": rows, "items": items, "children_total": len(children)}
 
 
 def todo(user: Any) -> dict[str, Any]:
@@ -170,9 +173,6 @@ def open_findings_of(user: Any, unit: Unit) -> QuerySet[Finding]:
 
 
 # ---- reads of the web pages (views.py, exports.py) ---------------------------------------------
-
-LEDGER_PER_PAGE = 50
-
 
 def finding_list(user: Any, *, unit: Unit | None = None, status: str = "", source: str = "", overdue: bool = False,
                  year: int | None = None, item: str = "", q: str = "") -> QuerySet[Finding]:

@@ -102,13 +102,18 @@ def recount() -> int:
     return len(totals)
 
 
-def read(unit_ids: list[int], year: int) -> dict[int, dict[str, Any]]:
-    """Each unit's totals for `year`: live, overdue, closed, ontime, days, and items {code: n}."""
+COUNTS = ("live", "overdue", "closed", "ontime", "days")
+
+
+def read(unit_ids: list[int], year: int, *, items: bool = True) -> dict[int, dict[str, Any]]:
+    """Each unit's totals for `year`: live, overdue, closed, ontime, days, and (with `items`) the
+    findings per item code {code: n}."""
     prefix = f"{PREFIX}{year}:"
     out: dict[int, dict[str, Any]] = {uid: {"live": 0, "overdue": 0, "closed": 0, "ontime": 0, "days": 0,
                                             "items": {}} for uid in unit_ids}
-    for uid, key, n in UnitTally.objects.filter(unit_id__in=unit_ids, key__startswith=prefix).values_list(
-            "unit_id", "key", "n"):
+    rows = UnitTally.objects.filter(unit_id__in=unit_ids)
+    rows = rows.filter(key__startswith=prefix) if items else rows.filter(key__in=[prefix + k for k in COUNTS])
+    for uid, key, n in rows.values_list("unit_id", "key", "n"):
         what = key[len(prefix):]
         if what.startswith("i:"):
             out[uid]["items"][what[2:]] = n
