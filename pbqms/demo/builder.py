@@ -67,9 +67,22 @@ class DemoConflict(Exception):
     """The database holds something other than this demo; `--reset` replaces it."""
 
 
+# Data migrations that seed defaults (cause categories, organisational-life rules): flush empties
+# their tables too, so a reset runs them again.
+SEED_MIGRATIONS = ["pbqms.rectification.migrations.0002_default_cause_categories",
+                   "pbqms.activities.migrations.0002_default_rules"]
+
+
 def reset_database() -> None:
-    """Empty every table (the demo database only!): Django's flush, which truncates on PostgreSQL."""
+    """Empty every table (the demo database only!): Django's flush, which truncates on PostgreSQL,
+    then the seeded defaults again."""
+    import importlib
+
+    from django.apps import apps
+
     call_command("flush", interactive=False, verbosity=0)
+    for name in SEED_MIGRATIONS:
+        importlib.import_module(name).add(apps, None)
 
 
 def demo_exists() -> bool:

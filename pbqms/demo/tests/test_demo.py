@@ -136,6 +136,10 @@ def test_demo_is_deterministic_and_reset_rebuilds():
     first = fingerprint()
     builder.reset_database()
     assert not Unit.objects.exists()
+    from pbqms.activities.models import ComplianceRule
+    from pbqms.rectification.models import CauseCategory
+
+    assert ComplianceRule.objects.count() >= 9 and CauseCategory.objects.count() >= 9  # defaults seeded again
     builder.build_demo(log=quiet)
     assert fingerprint() == first
 
