@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/pbqms
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-sqlite test-postgres test-browser-check lint bench messages clean
+.PHONY: install demo test test-sqlite test-postgres test-browser-check lint bench bench-rectification bench-activities bench-documents bench-objectives messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ test-postgres: install
 ## Benchmarks on PostgreSQL at --scale 50000 (about 1.5 million members)
 bench: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pbqms_bench} $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## The second wave's benchmarks (each builds or reuses its data; see the docstrings)
+bench-rectification bench-activities: install
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pbqms_bench} $(BIN)/python bench/$(@:bench-%=%).py $(BENCH_ARGS)
+bench-documents: install
+	$(BIN)/python bench/documents.py $(BENCH_ARGS)
+bench-objectives: install
+	$(BIN)/python bench/objectives.py $(BENCH_ARGS)
 
 ## Rebuild the translation catalogues (needs GNU gettext)
 messages: install

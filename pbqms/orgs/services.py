@@ -115,17 +115,30 @@ def move_unit(actor: Any, unit: Unit, new_parent: Unit, *, moved_on: dt.date | N
     # One UPDATE per table rewrites the whole subtree's paths, however large it is.
     Unit.objects.filter(path__startswith=old_path).update(
         path=Concat(Value(new_path), Substr("path", cut)), depth=F("depth") + depth_shift)
-    Member.objects.filter(org_path__startswith=old_path).update(
-        org_path=Concat(Value(new_path), Substr("org_path", cut)))
+    # Every record that belongs to a unit carries a copy of its path (`org_path`): people,
+    # findings, notices, activity records, documents, attachments … rewrite them all alike.
+    for model in _org_path_models():
+        model._default_manager.filter(org_path__startswith=old_path).update(
+            org_path=Concat(Value(new_path), Substr("org_path", cut)))
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
     tally.unit_moved(unit, old_path)
+    from pbqms.objectives import rollup as objective_rollup
+
+    objective_rollup.unit_moved(old_path, new_path)
     UnitMove.objects.create(unit=unit, from_parent=old_parent, to_parent=new_parent,
                             moved_on=moved_on or dt.date.today(), reason=reason,
                             moved_by=actor if getattr(actor, "pk", None) else None)
     audit.record(actor, AuditAction.MOVE, unit,
                  {"parent": [str(old_parent) if old_parent else None, str(new_parent)]}, note=reason)
     return unit
+
+
+def _org_path_models() -> list[type[Any]]:
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if m._meta.app_label != "audit"
+            and any(f.name == "org_path" and f.concrete for f in m._meta.get_fields())]
 
 
 @transaction.atomic

@@ -151,12 +151,13 @@ def test_compiled_catalogue_matches_the_po_file(lang, domain):
         catalog = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
     expected = {}
     for e in messages(lang, domain):
+        ctx = e["msgctxt"] + "\x04" if e.get("msgctxt") else ""  # gettext keys a context as ctx EOT msgid
         if e["msgid_plural"] is not None:
             for i, text in e["msgstr"].items():
                 if text:
-                    expected[(e["msgid"], i)] = text
+                    expected[(ctx + e["msgid"], i)] = text
         elif e["msgstr"][None]:
-            expected[e["msgid"]] = e["msgstr"][None]
+            expected[ctx + e["msgid"]] = e["msgstr"][None]
     assert {k: v for k, v in catalog.items() if k != ""} == expected
 
 
