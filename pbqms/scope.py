@@ -519,7 +519,7 @@ def _document_reader_q(user: Any, within: Any = None) -> Q | None:
     q = _prefix_q("org_path", s.read_paths) if s.read_paths else Q(pk__in=[])
     if s.own_unit_ids:
         q |= Q(unit_id__in=s.own_unit_ids)
-    reach_q = Q(path__in=r.held) | Q(path__in=r.above, document__include_subtree=True)
+    reach_q = Q(path__in=r.held) | Q(path__in=r.above, subtree=True)
     if s.read_paths:
         reach_q |= _prefix_q("path", s.read_paths)
     if r.held or s.read_paths:
@@ -551,7 +551,7 @@ def readable_document_ids(user: Any, ids: Any) -> set[int]:
     if get_scope(user).user_id is None or not ids:
         return set()
     q = _document_reader_q(user, within=ids)
-    qs = Document.objects.filter(pk__in=ids)
+    qs = Document.objects.filter(pk__in=ids).order_by()
     return set((qs if q is None else qs.filter(q)).values_list("pk", flat=True))
 
 
