@@ -18,11 +18,11 @@ from pbqms.accounts.api import AUTH
 from pbqms.accounts.api import router as auth_router
 from pbqms.activities.api import router as activities_router
 from pbqms.documents.api import router as documents_router
+from pbqms.members.api import router as members_router
 from pbqms.notify.api import router as notify_router
 from pbqms.objectives.api import router as objectives_router
-from pbqms.rectification.api import router as rectification_router
-from pbqms.members.api import router as members_router
 from pbqms.orgs.api import router as units_router
+from pbqms.rectification.api import router as rectification_router
 
 
 class _Renderer(JSONRenderer):
