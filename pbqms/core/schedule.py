@@ -23,6 +23,7 @@ logger = logging.getLogger("pbqms.schedule")
 DAILY_JOBS: dict[str, str] = {
     "rectification.sweep_deadlines": "pbqms.rectification.tasks.sweep_deadlines_task",
     "activities.nightly": "pbqms.activities.tasks.nightly_task",
+    "documents.sweep_reviews": "pbqms.documents.tasks.sweep_reviews_task",
     "objectives.remind_member_targets": "pbqms.objectives.tasks.remind_missing_member_targets_task",
 }
 
