@@ -111,7 +111,7 @@ class Notice(models.Model):
                                      verbose_name=_("issuing unit"))
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="notices", verbose_name=_("unit"))
     org_path = models.CharField(_("tree path"), max_length=255, db_index=True)
-    number = models.CharField(_("number"), max_length=60, null=True, blank=True, unique=True)
+    number = models.CharField(_("number"), max_length=60, null=True, blank=True)
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     seq = models.PositiveIntegerField(_("sequence"), null=True, blank=True)
     title = models.CharField(_("title"), max_length=200)
@@ -131,6 +131,8 @@ class Notice(models.Model):
         verbose_name = _("rectification notice (整改通知书)")
         verbose_name_plural = _("rectification notices (整改通知书)")
         ordering = ["-created_at", "-id"]
+        # Numbers run per issuing unit: two committees may both issue their 001号.
+        constraints = [models.UniqueConstraint(fields=["issuing_unit", "number"], name="one_number_per_issuer")]
         # Lists filter by a subtree (a LIKE 'path%' prefix: pattern ops, as the database's collation
         # is not C) and show the newest first.
         indexes = [models.Index(fields=["status", "deadline"], name="rect_notice_status_deadline"),

@@ -37,7 +37,12 @@ def findings(user: Any) -> QuerySet[Finding]:
 
 
 def notices(user: Any) -> QuerySet[Notice]:
-    return scope.rect_readable(user, Notice)
+    """Notices of the user's subtrees; drafts only for those who may issue them."""
+    qs: QuerySet[Notice] = scope.rect_readable(user, Notice)
+    issue_paths = scope.paths_for(user, scope.RECT_ISSUE_ROLES)
+    if "" in issue_paths:
+        return qs
+    return qs.filter(~Q(status=NoticeStatus.DRAFT) | scope._prefix_q("org_path", issue_paths))
 
 
 def preventive_actions(user: Any) -> QuerySet[PreventiveAction]:

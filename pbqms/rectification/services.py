@@ -343,10 +343,10 @@ def verify_finding(actor: Any, finding: Finding, *, effective: bool, note: str) 
     finding = Finding.objects.select_for_update(of=("self",)).select_related("notice", "unit").get(pk=finding.pk)
     if not scope.can_issue_to(actor, finding.unit):
         raise PermissionDenied
-    if finding.notice is None or finding.notice.status == NoticeStatus.CLOSED:
-        raise ValidationError(_("This notice is closed: nothing more can be verified."))
-    if finding.status != FindingStatus.ANSWERED:
+    if finding.notice is None or finding.status != FindingStatus.ANSWERED:
         raise ValidationError(_("Only a finding with submitted feedback can be verified."))
+    if finding.notice.status == NoticeStatus.CLOSED:
+        raise ValidationError(_("This notice is closed: nothing more can be verified."))
     if not note.strip():
         raise ValidationError({"note": _("Record what was checked and whether the fix was effective.")})
     feedback = finding.feedback.order_by("-round").first()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pbqms.accounts.models import User
+from pbqms.accounts.models import Role, User
 from pbqms.core import clock
 from pbqms.core.tests.walk_registry import Call, Case, Ctx
 from pbqms.orgs.models import Unit
@@ -60,6 +60,20 @@ def _inside_unit(c: Ctx) -> str:
     return "B01" if c.unit in ("SUB1", "B01") else c.unit
 
 
+def _home(c: Ctx) -> str:
+    """A unit inside the role's subtree: B02 for roles on SUB1, their own branch for branch roles."""
+    return "B02" if c.unit == "SUB1" else "B01"
+
+
+def _reads(c: Ctx) -> bool:
+    """Group leaders and members see no rectification records: nothing inside to fetch by id."""
+    return c.role not in (Role.GROUP_LEADER, Role.MEMBER)
+
+
+def _by_id(c: Ctx, call: Call) -> list[Call]:
+    return [call] if _reads(c) else []
+
+
 def _finding_of(code: str) -> int:
     return _notice(code).findings.first().pk  # type: ignore[union-attr]
 
@@ -78,43 +92,45 @@ API_CASES: dict[str, Case] = {
                           Call(query={"status": "answered", "overdue": "false"})],
         outside=lambda c: [Call(query={"unit": code}) for code in ("B03", "SUB2", "GRP")]),
     "rect_findings_create": Case(
-        inside=lambda c: [Call(body={"unit": "B02", "description": "检查发现", "found_on": "2026-01-05"})],
+        inside=lambda c: [Call(body={"unit": _home(c), "description": "检查发现", "found_on": "2026-01-05"})],
         outside=lambda c: [Call(body={"unit": "B03", "description": "检查发现", "found_on": "2026-01-05"})]),
     "rect_findings_get": Case(
-        inside=lambda c: [Call(path_params={"id": _finding_of("B01")})],
+        inside=lambda c: _by_id(c, Call(path_params={"id": _finding_of("B01")})),
         outside=lambda c: [Call(path_params={"id": _finding_of("B03")})]),
     "rect_findings_verify": Case(
-        inside=lambda c: [Call(path_params={"id": _finding_of("B01")}, body={"effective": True, "note": "核实"})],
+        inside=lambda c: _by_id(c, Call(path_params={"id": _finding_of("B01")},
+                                        body={"effective": True, "note": "核实"})),
         outside=lambda c: [Call(path_params={"id": _finding_of("B03")}, body={"effective": True, "note": "核实"})]),
     "rect_notices_list": Case(
         inside=lambda c: [Call(query={"limit": 500}), Call(query={"unit": _inside_unit(c)}),
                           Call(query={"q": "巡查"}), Call(query={"overdue": "true"})],
         outside=lambda c: [Call(query={"unit": code}) for code in ("B03", "SUB2", "GRP")]),
     "rect_notices_create": Case(
-        inside=lambda c: [Call(body={"unit": "B02", "findings": [_open_finding("B02")], "title": "整改",
-                                     "requirement": "整改", "deadline": DEADLINE})],
+        inside=lambda c: _by_id(c, Call(body={"unit": _home(c), "findings": [_open_finding(_home(c))],
+                                              "title": "整改", "requirement": "整改", "deadline": DEADLINE})),
         outside=lambda c: [Call(body={"unit": "B03", "findings": [_open_finding("B03")], "title": "整改",
                                       "requirement": "整改", "deadline": DEADLINE}),
                            Call(body={"unit": "B02", "findings": [_open_finding("B03")], "title": "整改",
                                       "requirement": "整改", "deadline": DEADLINE})]),
     "rect_notices_get": Case(
-        inside=lambda c: [Call(path_params={"id": _notice("B01").pk})],
+        inside=lambda c: _by_id(c, Call(path_params={"id": _notice("B01").pk})),
         outside=lambda c: [Call(path_params={"id": _notice("B03").pk})]),
     "rect_notices_issue": Case(
-        inside=lambda c: [Call(path_params={"id": _notice("B01").pk})],
+        inside=lambda c: _by_id(c, Call(path_params={"id": _notice("B01").pk})),
         outside=lambda c: [Call(path_params={"id": _notice("B03").pk})]),
     "rect_notices_receive": Case(
-        inside=lambda c: [Call(path_params={"id": _notice("B01").pk})],
+        inside=lambda c: _by_id(c, Call(path_params={"id": _notice("B01").pk})),
         outside=lambda c: [Call(path_params={"id": _notice("B03").pk})]),
     "rect_notices_feedback": Case(
-        inside=lambda c: [Call(path_params={"id": _notice("B01").pk}, body=_answers("B01"))],
+        inside=lambda c: _by_id(c, Call(path_params={"id": _notice("B01").pk}, body=_answers("B01"))),
         outside=lambda c: [Call(path_params={"id": _notice("B03").pk}, body=_answers("B03"))]),
     "rect_notices_return": Case(
-        inside=lambda c: [Call(path_params={"id": _notice("B01").pk}, body={"reason": "不到位", "deadline": DEADLINE})],
+        inside=lambda c: _by_id(c, Call(path_params={"id": _notice("B01").pk},
+                                        body={"reason": "不到位", "deadline": DEADLINE})),
         outside=lambda c: [Call(path_params={"id": _notice("B03").pk},
                                 body={"reason": "不到位", "deadline": DEADLINE})]),
     "rect_notices_close": Case(
-        inside=lambda c: [Call(path_params={"id": _notice("B01").pk}, body={"note": "同意"})],
+        inside=lambda c: _by_id(c, Call(path_params={"id": _notice("B01").pk}, body={"note": "同意"})),
         outside=lambda c: [Call(path_params={"id": _notice("B03").pk}, body={"note": "同意"})]),
     "rect_preventive_list": Case(inside=lambda c: [Call(query={"limit": 500})], outside=lambda c: []),
 }
