@@ -61,8 +61,8 @@ def _inside_unit(c: Ctx) -> str:
 
 
 def _home(c: Ctx) -> str:
-    """A unit inside the role's subtree: B02 for roles on SUB1, their own branch for branch roles."""
-    return "B02" if c.unit == "SUB1" else "B01"
+    """A unit inside the role's scope: B02 for roles on SUB1, their own unit (branch, group) otherwise."""
+    return "B02" if c.unit == "SUB1" else c.unit
 
 
 def _reads(c: Ctx) -> bool:
