@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/pbqms
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2  # two workers: the suite runs twice (SQLite, PostgreSQL) and CI must stay well under 30 min
 
 .PHONY: install demo test test-sqlite test-postgres test-browser-check lint bench bench-rectification bench-activities bench-documents bench-objectives messages clean
 

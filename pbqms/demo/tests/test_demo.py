@@ -34,7 +34,7 @@ def quiet(_: str) -> None:
 
 @pytest.fixture
 def demo(db) -> builder.BuildResult:
-    return builder.build_demo(log=quiet)
+    return builder.build_demo(log=quiet, capabilities=False)
 
 
 def check_person(m: Member) -> None:
@@ -118,7 +118,7 @@ def test_steps_climb_the_ladder_and_units_have_committees(demo):
 
 def test_building_twice_changes_nothing(demo):
     before = (Unit.objects.count(), Member.objects.count(), AuditEntry.objects.count(), User.objects.count())
-    again = builder.build_demo(log=quiet)
+    again = builder.build_demo(log=quiet, capabilities=False)
     assert not again.built and again.counts == demo.counts
     assert (Unit.objects.count(), Member.objects.count(), AuditEntry.objects.count(),
             User.objects.count()) == before
@@ -132,7 +132,7 @@ def test_demo_is_deterministic_and_reset_rebuilds():
                 for m in Member.objects.select_related("unit", "group").order_by("unit__code", "name_pinyin",
                                                                                  "pk")]
 
-    builder.build_demo(log=quiet)
+    builder.build_demo(log=quiet, capabilities=False)
     first = fingerprint()
     builder.reset_database()
     assert not Unit.objects.exists()
@@ -140,7 +140,7 @@ def test_demo_is_deterministic_and_reset_rebuilds():
     from pbqms.rectification.models import CauseCategory
 
     assert ComplianceRule.objects.count() >= 9 and CauseCategory.objects.count() >= 9  # defaults seeded again
-    builder.build_demo(log=quiet)
+    builder.build_demo(log=quiet, capabilities=False)
     assert fingerprint() == first
 
 
@@ -204,6 +204,16 @@ def test_demo_command_builds_once(db):
     call_command("demo", "--no-serve", stdout=Out())
     assert Unit.objects.filter(kind=UnitKind.BRANCH).count() == 15
     assert any("member01" in line for line in out)
+    # the command builds every capability's year of records too (the one full build of the suite)
+    from pbqms.activities.models import ActivityRecord
+    from pbqms.documents.models import Document
+    from pbqms.objectives.models import Objective
+    from pbqms.rectification.models import Finding, Notice
+
+    assert ActivityRecord.objects.count() > 500 and Document.objects.exists() and Objective.objects.exists()
+    assert set(Notice.objects.values_list("status", flat=True)) >= {"draft", "issued", "received", "answered",
+                                                                   "returned", "closed"}
+    assert Finding.objects.filter(source="compliance").exists()
     out.clear()
     call_command("demo", "--no-serve", stdout=Out())
     assert any("already built" in line for line in out)
