@@ -14,6 +14,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pbqms.core import officedocs
+
 from .books import Book, day
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -27,24 +29,10 @@ BODY_FONT = "仿宋_GB2312"
 HEAD_FONT = "黑体"
 
 
+_font = officedocs.font
+
+
 # ---- .docx -------------------------------------------------------------------------------------
-
-def _font(run: Any, name: str, size: float | None = None, bold: bool = False) -> Any:
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    run.font.name = name
-    r_pr = run._element.get_or_add_rPr()
-    fonts = r_pr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = r_pr.makeelement(qn("w:rFonts"), {})
-        r_pr.append(fonts)
-    fonts.set(qn("w:eastAsia"), name)
-    if size:
-        run.font.size = Pt(size)
-    run.bold = bold
-    return run
-
 
 def _para(doc: Any, text: str = "", *, font: str = BODY_FONT, size: float = 12, bold: bool = False,
           align: str = "left", space_after: float = 4, indent: bool = False) -> Any:

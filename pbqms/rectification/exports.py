@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from pbqms.core import clock
+from pbqms.core import clock, officedocs
 
 from .models import Finding, Notice, NoticeStatus
 
@@ -70,24 +70,10 @@ def form_facts(notice: Notice, detail: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_font = officedocs.font
+
+
 # ---- .docx -------------------------------------------------------------------------------------
-
-def _font(run: Any, name: str, size: float | None = None, bold: bool = False) -> Any:
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    run.font.name = name
-    r_pr = run._element.get_or_add_rPr()
-    fonts = r_pr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = r_pr.makeelement(qn("w:rFonts"), {})
-        r_pr.append(fonts)
-    fonts.set(qn("w:eastAsia"), name)
-    if size:
-        run.font.size = Pt(size)
-    run.bold = bold
-    return run
-
 
 def _para(doc: Any, text: str = "", *, font: str = BODY_FONT, size: float = 14, bold: bool = False,
           align: str = "left", indent: bool = False, space_after: float = 4) -> Any:
