@@ -87,7 +87,8 @@ def get_scope(user: Any) -> Scope:
     if user.is_superuser:
         scope = Scope(user_id=user.pk, is_superuser=True, read_paths=("",), unit_write_paths=("",),
                       member_write_paths=("",), id_paths=("",), roles=frozenset(),
-                      role_unit_ids=tuple(user.role_assignments.values_list("unit_id", flat=True)))
+                      role_unit_ids=tuple(user.role_assignments.values_list("unit_id", flat=True))
+                      if hasattr(user, "role_assignments") else ())
         user._pbqms_scope = scope
         return scope
     read: set[str] = set()
