@@ -17,6 +17,7 @@ from ninja.renderers import JSONRenderer
 from pbqms.accounts.api import AUTH
 from pbqms.accounts.api import router as auth_router
 from pbqms.activities.api import router as activities_router
+from pbqms.assessment.api import router as assessment_router
 from pbqms.documents.api import router as documents_router
 from pbqms.members.api import router as members_router
 from pbqms.notify.api import router as notify_router
@@ -50,6 +51,7 @@ api.add_router("/rectification", rectification_router)
 api.add_router("/activities", activities_router)
 api.add_router("/documents", documents_router)
 api.add_router("/objectives", objectives_router)
+api.add_router("/assessment", assessment_router)
 
 
 def _detail(request: HttpRequest, message: str, status: int) -> HttpResponse:

@@ -834,3 +834,172 @@ def activity_records(user: Any) -> QuerySet[Any]:
     if s.group_ids or s.own_unit_ids:
         q |= Q(unit_id__in=set(s.group_ids) | set(s.own_unit_ids))
     return ActivityRecord.objects.filter(q)
+
+
+# ---- assessment ----------------------------------------------------------------------------
+# Who runs the assessment (考核评价): the committee and its department manage schemes, plans and
+# periods of units in their subtree and score as assessors — never a unit they belong to; a
+# branch's secretary and committee self-check their branch; for member points (党员量化积分) the
+# branch committee assesses its members, never themselves. Each set is a setting.
+
+ASSESS_MANAGE_ROLES = set(getattr(settings, "PBQMS_ASSESS_MANAGE_ROLES", {
+    Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN, Role.DEPARTMENT_STAFF,
+}))
+ASSESS_SCORE_ROLES = set(getattr(settings, "PBQMS_ASSESS_SCORE_ROLES", ASSESS_MANAGE_ROLES))
+ASSESS_SELF_ROLES = set(getattr(settings, "PBQMS_ASSESS_SELF_ROLES", {
+    Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE,
+}))
+
+
+def can_manage_assessment(user: Any, unit: Unit) -> bool:
+    """Write schemes, plans and periods owned by `unit`, compute and publish its results."""
+    return _covers(paths_for(user, ASSESS_MANAGE_ROLES), unit.path)
+
+
+def can_assess_unit(user: Any, unit: Unit) -> bool:
+    """Score `unit` as an assessor: inside the subtree, not one's own unit (nobody scores their own)."""
+    return _covers(paths_for(user, ASSESS_SCORE_ROLES), unit.path) and not belongs_to(user, unit)
+
+
+def can_self_check(user: Any, unit: Unit) -> bool:
+    return _covers(paths_for(user, ASSESS_SELF_ROLES), unit.path)
+
+
+def can_assess_member(user: Any, member: Member) -> bool:
+    """Score a member's quantified points: their branch committee (or the department), not themselves."""
+    if get_scope(user).self_member_id == member.pk:
+        return False
+    return _covers(paths_for(user, ASSESS_SELF_ROLES | ASSESS_SCORE_ROLES), member.org_path)
+
+
+def assessment_manage_units(user: Any) -> QuerySet[Unit]:
+    return Unit.objects.filter(_prefix_q("path", paths_for(user, ASSESS_MANAGE_ROLES)), dissolved_on__isnull=True)
+
+
+def assessment_readable(user: Any, model: Any, field_name: str = "org_path") -> QuerySet[Any]:
+    """Schemes, plans, periods, sheets or results the user may read: their subtrees, plus the
+    records of the unit they belong to (a branch reads its own scorecard) and a member's own."""
+    s = get_scope(user)
+    if s.is_superuser:
+        return model.objects.all()
+    q = _prefix_q(field_name, s.read_paths) if s.read_paths else Q(pk__in=[])
+    if hasattr(model, "unit_id") and s.own_unit_ids:
+        q |= Q(unit_id__in=s.own_unit_ids, member__isnull=True) if hasattr(model, "member_id") else Q(
+            unit_id__in=s.own_unit_ids)
+    if hasattr(model, "member_id") and s.self_member_id:
+        q |= Q(member_id=s.self_member_id)
+    return model.objects.filter(q)
+
+
+def schemes_readable(user: Any) -> QuerySet[Any]:
+    """Schemes are published rules: readable by everyone under the owner (to know how they are
+    judged) and by the owner's subtree readers; drafts only by those who manage them."""
+    from pbqms.assessment.models import Scheme, SchemeStatus
+
+    s = get_scope(user)
+    if s.is_superuser:
+        return Scheme.objects.all()
+    own_paths: set[str] = set(s.read_paths)
+    own_paths |= set(Unit.objects.filter(pk__in=s.own_unit_ids).values_list("path", flat=True))
+    if s.self_member_id:
+        own_paths |= set(Member.objects.filter(pk=s.self_member_id).values_list("org_path", flat=True))
+    above: set[str] = set()
+    for p in own_paths:
+        above |= set(_path_prefixes(p))
+    published = Q(status=SchemeStatus.PUBLISHED) & (Q(org_path__in=above) | _prefix_q("org_path", s.read_paths))
+    managed = _prefix_q("org_path", paths_for(user, ASSESS_MANAGE_ROLES)) if paths_for(
+        user, ASSESS_MANAGE_ROLES) else Q(pk__in=[])
+    return Scheme.objects.filter(published | managed)
+
+
+def assessment_record_or_404(user: Any, model: Any, pk: int | str) -> Any:
+    try:
+        return assessment_readable(user, model).get(pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def scheme_or_404(user: Any, pk: int | str) -> Any:
+    try:
+        return schemes_readable(user).get(pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def can_see_member_ranking(user: Any, scheme: Any, unit_path: str) -> bool:
+    """Ranking individual members publicly is off by default (减负); managers always see it."""
+    return bool(scheme.public_member_ranking) or _covers(
+        paths_for(user, ASSESS_MANAGE_ROLES | ASSESS_SELF_ROLES), unit_path)
+
+
+# assessment web pages (added with the scoring screens): periods a unit takes part in, the rights
+# shown on a period's list of units, and who may sit on a panel.
+
+def assessment_runs(user: Any, model: Any) -> QuerySet[Any]:
+    """Plans or periods the user takes part in: those run in their subtrees, and those run by a
+    committee above the units they belong to or read (a branch self-checks in its committee's
+    periods; a member reads the periods of their own points)."""
+    s = get_scope(user)
+    if s.is_superuser:
+        return model.objects.all()
+    subtree, context = objective_context_paths(user)
+    above = set(context)
+    if s.self_member_id:
+        own = Member.objects.filter(pk=s.self_member_id).values_list("org_path", flat=True).first() or ""
+        above |= set(_path_prefixes(own))
+    q = _prefix_q("org_path", subtree) if subtree else Q(pk__in=[])
+    if above:
+        q |= Q(org_path__in=sorted(above))
+    return model.objects.filter(q)
+
+
+def assessment_run_or_404(user: Any, model: Any, pk: int | str) -> Any:
+    try:
+        return assessment_runs(user, model).get(pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def assessment_unit_rights(user: Any, units: Any) -> dict[int, tuple[bool, bool]]:
+    """For each unit: (may self-check it, may assess it), in at most one query whatever the number
+    of units — the same rules as can_self_check / can_assess_unit."""
+    s = get_scope(user)
+    self_paths = paths_for(user, ASSESS_SELF_ROLES)
+    score_paths = paths_for(user, ASSESS_SCORE_ROLES)
+    own = set(s.role_unit_ids)
+    if s.self_member_id:
+        own |= set(Member.objects.filter(pk=s.self_member_id).values_list("unit_id", flat=True))
+    return {u.pk: (_covers(self_paths, u.path), _covers(score_paths, u.path) and u.pk not in own) for u in units}
+
+
+def assessment_self_units(user: Any) -> QuerySet[Unit]:
+    """Branches the user self-checks (支部自查)."""
+    paths = paths_for(user, ASSESS_SELF_ROLES)
+    if not paths:
+        return Unit.objects.none()
+    return Unit.objects.filter(_prefix_q("path", paths), kind__in=[UnitKind.BRANCH, UnitKind.GENERAL_BRANCH],
+                               dissolved_on__isnull=True)
+
+
+def assessment_panel_candidates(unit: Unit) -> QuerySet[Any]:
+    """Users who may sit on an assessment panel of `unit`: assessor roles on it or above it."""
+    from pbqms.accounts.models import User
+
+    return User.objects.filter(is_active=True, role_assignments__role__in=ASSESS_SCORE_ROLES,
+                               role_assignments__unit__path__in=_path_prefixes(unit.path)).distinct()
+
+
+# assessment results (added with the results screens): who reads a period's results whole, and
+# who sees them before they are published.
+
+def assessment_reads_whole(user: Any, path: str) -> bool:
+    """The user reads every unit under `path` (a committee-level reader): the bulletin, the
+    linkage export and the period's item figures over all units are theirs."""
+    s = get_scope(user)
+    return s.is_superuser or _covers(s.read_paths, path)
+
+
+def can_see_unpublished_results(user: Any, period: Any) -> bool:
+    """Results of a period not yet published are read only by those who read the whole period
+    (the committee, its department and auditors checking them); branches see them once published."""
+    return assessment_reads_whole(user, period.org_path)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "pbqms.activities",
     "pbqms.documents",
     "pbqms.objectives",
+    "pbqms.assessment",
     "pbqms.demo",
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("activities/", include("pbqms.activities.urls")),
     path("documents/", include("pbqms.documents.urls")),
     path("objectives/", include("pbqms.objectives.urls")),
+    path("assessment/", include("pbqms.assessment.urls")),
     path("api/v1/", api.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

@@ -2,8 +2,10 @@
 
 An assessment item bound to a metric is pre-filled from it (the assessor confirms or overrides
 with a reason), so no branch types in a figure the system already holds (一次录入、多处复用).
-A metric is a function (unit_ids, start, end) → {unit_id: value or None}, value a percentage;
-capabilities list theirs here by dotted path, so new metrics plug in without touching the engine.
+A metric is a function (ids, start, end) → {id: value or None}, value a percentage, where the ids
+are units (subject "unit", for schemes assessing organisations) or members (subject "member",
+for 党员量化积分); capabilities list theirs here by dotted path, so new metrics plug in without
+touching the engine.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Metric:
     label: str
     path: str
     evidence_url: str  # where the assessor sees the records behind the figure: {code} = unit code
+    subject: str = "unit"  # "unit" or "member": what the ids passed to the function are
 
     def compute(self, unit_ids: Iterable[int], start: dt.date, end: dt.date) -> dict[int, Decimal | None]:
         module, _sep, name = self.path.rpartition(".")
@@ -37,6 +40,8 @@ METRICS: dict[str, Metric] = {m.code: m for m in [
            "pbqms.activities.metrics.compliance_rate", "/activities/units/{code}/calendar/"),
     Metric("activities.attendance_rate", str(_("Average attendance rate of activities (%)")),
            "pbqms.activities.metrics.attendance_rate", "/activities/units/{code}/calendar/"),
+    Metric("objectives.member_target_score", str(_("Year-end evaluation of the member's targets (%)")),
+           "pbqms.objectives.metrics.member_target_score", "/objectives/units/{code}/members/", subject="member"),
 ]}
 
 

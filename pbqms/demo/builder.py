@@ -104,7 +104,7 @@ def demo_counts() -> dict[str, int]:
 # Each capability adds its year of demo records from its own `pbqms/<app>/demo.py` (a
 # `build(log)` function working through the app's services), in this order: later ones may use
 # earlier ones' records (a compliance miss becomes a finding, a deduction a notice).
-CAPABILITY_DEMOS = ["documents", "objectives", "activities", "rectification"]
+CAPABILITY_DEMOS = ["documents", "objectives", "activities", "rectification", "assessment"]
 
 
 def _capabilities(log: Log) -> None:

@@ -21,9 +21,10 @@ from .models import Acknowledgement, Document, DocumentVersion, LinkKind, Period
 PATTERNS = {Tier.MANUAL: "QYZ-SC-{seq:02d}", Tier.PROCEDURE: "QYZ-CX-{seq:02d}",
             Tier.WORK_INSTRUCTION: "QYZ-ZY-{seq:02d}", Tier.REGULATION: "QYZ-ZD-{seq:03d}",
             Tier.RECORD_FORM: "QYZ-JL-{seq:03d}"}
-ITEMS = {"assembly": "1.1", "committee": "1.2", "group": "1.3", "lecture": "1.4", "develop": "2.1 2.2",
-         "education": "2.3", "lifemeeting": "2.4", "talk": "3.1", "dues": "2.5", "integrity": "5.1",
-         "partycommittee": "4.1", "major": "4.2", "survey": "3.2", "congress": "6.1", "openness": "6.2"}
+# The demo mine's "六考一评" items (pbqms/assessment/fixtures/liukao.py) each document serves.
+ITEMS = {"assembly": "DJ03", "committee": "DJ03", "group": "DJ03", "lecture": "DJ04", "develop": "DJ09",
+         "education": "DJ10", "lifemeeting": "DJ06 DJ07", "talk": "DJ08", "dues": "DJ12", "integrity": "DF02 DF03",
+         "partycommittee": "DJ14", "major": "DF05", "survey": "XC02", "congress": "GH01", "openness": "DJ23 GH02"}
 # Documents read by everybody but these (username → keys left unread).
 UNREAD = {"member01": {"develop", "talk", "wi_develop"}, "branch01": {"talk"}, "organiser01": {"assembly"},
           "group01": {"integrity", "major"}}

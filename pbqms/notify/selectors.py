@@ -38,6 +38,36 @@ def secretaries_above(unit: Unit, levels: int = 1) -> QuerySet[User]:
     return _holders([ancestors[-levels]], SECRETARY_ROLES)
 
 
+def holders_by_unit(unit_ids: Iterable[int], roles: Iterable[str]) -> dict[int, list[User]]:
+    """role_holders() for many units in one query: {unit id: active users holding any of `roles`
+    on exactly that unit, by pk} (an empty list for a unit without any)."""
+    ids = set(unit_ids)
+    out: dict[int, list[User]] = {uid: [] for uid in ids}
+    if not ids:
+        return out
+    seen: set[tuple[int, int]] = set()
+    rows = (RoleAssignment.objects.filter(unit_id__in=ids, role__in=list(roles), unit__dissolved_on__isnull=True,
+                                          user__is_active=True)
+            .select_related("user").order_by("user_id", "pk"))
+    for a in rows:
+        if (a.unit_id, a.user_id) not in seen:  # one person may hold several of the roles there
+            seen.add((a.unit_id, a.user_id))
+            out[a.unit_id].append(a.user)
+    return out
+
+
+def secretaries_above_each(units: Iterable[Unit], levels: int = 1) -> dict[int, list[User]]:
+    """secretaries_above() for many units in one query: {unit id: the secretaries `levels` steps up}."""
+    units = list(units)
+    target: dict[int, int] = {}
+    for unit in units:
+        ancestors = unit.ancestor_ids()
+        if 1 <= levels <= len(ancestors):
+            target[unit.pk] = ancestors[-levels]
+    holders = holders_by_unit(target.values(), SECRETARY_ROLES)
+    return {unit.pk: list(holders[target[unit.pk]]) if unit.pk in target else [] for unit in units}
+
+
 # ---- the inbox --------------------------------------------------------------------------------
 
 def unread_count(user: Any) -> int:

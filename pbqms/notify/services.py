@@ -3,8 +3,10 @@ compliance warnings.
 
 `notify(key=..., recipients=..., title=..., body=...)` files one in-app message per recipient,
 queues an e-mail to each recipient with an address and one group-chat message per enabled robot
-of the unit, all idempotent on `key`: calling it again with the same key adds nothing. The
-deliveries go out from a background task (`deliver_pending`, run by `pbqms worker`):
+of the unit, all idempotent on `key`: calling it again with the same key adds nothing.
+`notify_many([Message(...), ...])` does the same for many messages in a few queries per batch
+(sweeps over thousands of items use it). The deliveries go out from a background task
+(`deliver_pending`, run by `pbqms worker`):
 
 - a sweep claims deliveries with one UPDATE (pending → sending, claimed_at = now), sends each
   outside any transaction and marks each sent at once; a failed attempt goes back to pending and
@@ -29,8 +31,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -117,6 +120,20 @@ def _deliver_after_commit() -> None:
     transaction.on_commit(_enqueue_delivery, robust=True)
 
 
+@dataclass(frozen=True)
+class Message:
+    """One message for notify_many(): the arguments of one notify() call."""
+
+    key: str
+    recipients: Sequence[Any]
+    title: str
+    body: str
+    link: str = ""
+    unit: Unit | None = None
+    email: bool = True
+    chat: bool = True
+
+
 @transaction.atomic
 def notify(*, key: str, recipients: Iterable[Any], title: str, body: str, link: str = "",
            unit: Unit | None = None, email: bool = True, chat: bool = True) -> int:
@@ -127,42 +144,107 @@ def notify(*, key: str, recipients: Iterable[Any], title: str, body: str, link: 
     Calling it again with the same key adds nothing, so reminder sweeps may run as often as they
     like. Inactive accounts are skipped. The deliveries leave after the transaction commits.
     """
-    _check_message(key, title, link)
-    title = title.strip()[:200]
-    people = {u.pk: u for u in recipients if u is not None and u.pk and u.is_active}
-    org_path = unit.path if unit is not None else ""
-    new_count = 0
+    return notify_many([Message(key=key, recipients=tuple(recipients), title=title, body=body, link=link,
+                                unit=unit, email=email, chat=chat)])[0]
+
+
+BATCH = 1000  # messages filed per round of queries in notify_many()
+
+
+@transaction.atomic
+def notify_many(messages: Iterable[Message]) -> list[int]:
+    """notify() for many messages at once, in a few queries per BATCH messages (existing messages
+    read in one query, the new ones and their deliveries each inserted in one, the robots of all
+    the units read in one). Returns, for each message, how many in-app messages were new.
+
+    Same rules as notify(): a (person, key) is filed once, also when several messages of the batch
+    name it (the first wins); a key's group-chat message goes once per robot (the first message
+    with that key wins); one delivery run is queued when the transaction commits. Every message is
+    checked before anything is written.
+    """
+    batch = list(messages)
+    for m in batch:
+        _check_message(m.key, m.title, m.link)
+    counts: list[int] = []
+    for start in range(0, len(batch), BATCH):
+        counts += _file(batch[start:start + BATCH])
+    return counts
+
+
+def _file(batch: list[Message]) -> list[int]:
+    """notify_many() for at most BATCH checked messages: returns each one's count of new messages."""
+    titles = [m.title.strip()[:200] for m in batch]
+    # (recipient, key) → (index of the message that files it, the user); the first message wins
+    wanted: dict[tuple[int, str], tuple[int, Any]] = {}
+    for i, m in enumerate(batch):
+        for u in m.recipients:
+            if u is not None and u.pk and u.is_active:
+                wanted.setdefault((u.pk, m.key), (i, u))
+    counts = [0] * len(batch)
     deliveries: list[Delivery] = []
-    if people:
-        existing = set(Notification.objects.filter(key=key, recipient_id__in=list(people))
-                       .values_list("recipient_id", flat=True))
-        fresh = [pk for pk in people if pk not in existing]
-        if fresh:
-            Notification.objects.bulk_create(
-                [Notification(recipient_id=pk, key=key, title=title, body=body, link=link, org_path=org_path,
-                              unit=unit) for pk in fresh],
-                ignore_conflicts=True)
-            # Read back what exists now; a concurrent call with the same key may have filed some of
-            # these rows first (both then count them, but rows and e-mails stay single).
-            created = list(Notification.objects.filter(key=key, recipient_id__in=fresh)
-                           .values_list("pk", "recipient_id"))
-            new_count = len(created)
-            if email:
-                text = _text(title, body, link)
-                deliveries += [
-                    Delivery(notification_id=pk, channel=Channel.EMAIL, target=people[uid].email.strip(), key=key,
-                             title=title, body=text, org_path=org_path)
-                    for pk, uid in created if people[uid].email and people[uid].email.strip()]
-    if chat and unit is not None:
-        text = _text(title, body, link)
-        deliveries += [
-            Delivery(webhook=hook, channel=hook.kind, target=hook.url, key=key, title=title, body=text,
-                     org_path=org_path)
-            for hook in ChatWebhook.objects.filter(unit=unit, enabled=True)]
+    filed = set(_filed(wanted).values())
+    fresh = [pair for pair in wanted if pair not in filed]  # in the order given
+    if fresh:
+        rows = []
+        for uid, key in fresh:
+            i = wanted[(uid, key)][0]
+            m = batch[i]
+            rows.append(Notification(recipient_id=uid, key=key, title=titles[i], body=m.body, link=m.link,
+                                     org_path=_path(m.unit), unit=m.unit))
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        # Read back what exists now; a concurrent call with the same key may have filed some of
+        # these rows first (both then count them, but rows and e-mails stay single).
+        texts: dict[int, str] = {}
+        for pk, (uid, key) in sorted(_filed(fresh).items()):
+            i, user = wanted[(uid, key)]
+            counts[i] += 1
+            address = (user.email or "").strip()
+            if batch[i].email and address:
+                if i not in texts:
+                    texts[i] = _text(titles[i], batch[i].body, batch[i].link)
+                deliveries.append(Delivery(notification_id=pk, channel=Channel.EMAIL, target=address, key=key,
+                                           title=titles[i], body=texts[i], org_path=_path(batch[i].unit)))
+    deliveries += _chat_deliveries(batch, titles)
     if deliveries:
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         _deliver_after_commit()
-    return new_count
+    return counts
+
+
+def _filed(pairs: Iterable[tuple[int, str]]) -> dict[int, tuple[int, str]]:
+    """Which of these (recipient, key) pairs have a message, as {message pk: pair}: one query."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    rows = (Notification.objects.order_by()
+            .filter(key__in={k for _uid, k in wanted}, recipient_id__in={uid for uid, _k in wanted})
+            .values_list("pk", "recipient_id", "key"))
+    return {pk: (uid, key) for pk, uid, key in rows if (uid, key) in wanted}
+
+
+def _chat_deliveries(batch: list[Message], titles: list[str]) -> list[Delivery]:
+    """One message per enabled robot of the unit and key (the first message with the key wins)."""
+    unit_ids = {m.unit.pk for m in batch if m.chat and m.unit is not None}
+    if not unit_ids:
+        return []
+    hooks: dict[int, list[ChatWebhook]] = {}
+    for hook in ChatWebhook.objects.filter(unit_id__in=unit_ids, enabled=True).order_by("pk"):
+        hooks.setdefault(hook.unit_id, []).append(hook)
+    out: list[Delivery] = []
+    done: set[tuple[str, str, str]] = set()
+    for i, m in enumerate(batch):
+        if not m.chat or m.unit is None:
+            continue
+        for hook in hooks.get(m.unit.pk, []):
+            if (hook.kind, hook.url, m.key) not in done:
+                done.add((hook.kind, hook.url, m.key))
+                out.append(Delivery(webhook=hook, channel=hook.kind, target=hook.url, key=m.key, title=titles[i],
+                                    body=_text(titles[i], m.body, m.link), org_path=m.unit.path))
+    return out
+
+
+def _path(unit: Unit | None) -> str:
+    return unit.path if unit is not None else ""
 
 
 def mark_read(user: Any, notification_ids: Iterable[int] | Literal["all"]) -> int:

@@ -1,0 +1,474 @@
+"""Results — 考核结果: one period's totals, category subtotals, vetoes, ranks and change.
+
+Decision 0006. A submitted sheet scores every item, and an item scored at full points (no bonus,
+no penalty, no veto) is exactly its maximum, so a unit's result is the period's maximum less what
+its sheets *depart* from it. The computation therefore reads only the score rows marked `departs`
+(a partial index), aggregated in SQL per unit and category, plus one row per counting sheet;
+totals, caps, vetoes, ranks and change are then assembled for each unit and written in one bulk
+insert. Which sheets count:
+
+- a monthly self-check: the units' submitted self sheets;
+- a quarter (and the annual-only items of the year): the submitted assessor sheets — the mean of
+  the panel's sheets, or the lead assessor's alone, as the plan says;
+- the half-year analysis: the mean of its two quarters' results;
+- the year: the quarters' mean and the annual-only items, weighted as the plan says.
+
+Vetoes override the sum (the total becomes 0, a fixed deduction, or stars blocked/capped).
+Published periods are locked: `compute` refuses them unless the publishing step itself calls it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from pbqms import scope
+from pbqms.assessment.models import (
+    SCORED_KINDS,
+    ItemKind,
+    ItemResult,
+    PanelMember,
+    PanelRule,
+    PeerGroupMember,
+    Period,
+    PeriodKind,
+    PeriodStatus,
+    Result,
+    SchemeItem,
+    Score,
+    Sheet,
+    SheetKind,
+    SheetStatus,
+    TargetKind,
+    VetoEffect,
+)
+from pbqms.assessment.stars import (  # noqa: F401 — the star services live beside the results
+    change_stars,
+    confirm_stars,
+    propose_stars,
+    publicise_stars,
+    star_proposals,
+)
+from pbqms.audit.models import AuditAction
+from pbqms.audit.services import record
+from pbqms.core import clock
+from pbqms.demo.bulk import copy_payload, insert_rows
+from pbqms.orgs.models import SEGMENT
+
+CENT = Decimal("0.01")
+NULL = "\\N"  # NULL in COPY text
+SCORED_VALUES = frozenset(k.value for k in SCORED_KINDS)
+SCORED_SQL = "', '".join(sorted(SCORED_VALUES))
+ZERO = Decimal(0)
+T_SCORE = Score._meta.db_table
+T_SHEET = Sheet._meta.db_table
+T_ITEM = SchemeItem._meta.db_table
+RESULT_FIELDS = ("period", "unit", "member", "org_path", "total", "base", "bonus", "penalty", "vetoed", "veto_items",
+                 "star_cap", "rank", "peer_rank", "peer_size", "peer_key", "previous_total", "assessors", "categories")
+
+
+@dataclass
+class Tally:
+    """One unit's (or member's) figures while a period is assembled."""
+
+    unit_id: int
+    member_id: int | None
+    org_path: str
+    sheets: int = 0
+    base: Decimal = ZERO
+    bonus: Decimal = ZERO
+    penalty: Decimal = ZERO
+    categories: dict[int, Decimal] = field(default_factory=dict)
+    vetoes: list[tuple[str, str, Decimal | None, int | None]] = field(default_factory=list)
+    carried_codes: list[str] = field(default_factory=list)
+    carried_cap: int | None = None
+    categories_json: str = ""  # the subtotals already written as JSON (sheet periods: from cents)
+
+
+def _subject(period: Period) -> str:
+    """The column that names who is assessed: the unit, or the member for quantified points."""
+    return "member_id" if period.scheme.target_kind == TargetKind.MEMBER else "unit_id"
+
+
+def _counting_sheets(period: Period) -> tuple[str, list[Any]]:
+    """SQL condition (on alias sh) and parameters choosing the sheets that count for `period`."""
+    if period.kind == PeriodKind.MONTH:
+        return ("sh.period_id = %s AND sh.kind = %s AND sh.status = %s",
+                [period.pk, SheetKind.SELF, SheetStatus.SUBMITTED])
+    cond = "sh.period_id = %s AND sh.kind = %s AND sh.status = %s"
+    params: list[Any] = [period.pk, SheetKind.ASSESSOR, SheetStatus.SUBMITTED]
+    if period.plan.panel_rule == PanelRule.LEAD:
+        lead = PanelMember.objects.filter(period=period, is_lead=True).values_list("user_id", flat=True).first()
+        if lead is not None:
+            cond += " AND sh.assessor_id = %s"
+            params.append(lead)
+    return cond, params
+
+
+def _dec(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
+
+
+def _sheet_tallies(period: Period, items: Sequence[SchemeItem]) -> tuple[dict[int, Tally], list[tuple[Any, ...]]]:
+    """Per subject, from the counting sheets: the mean over its sheets of the points of `items`.
+    Returns the tallies and the per-item figures (item id, sheets losing points, points lost)."""
+    subj = _subject(period)
+    cond, params = _counting_sheets(period)
+    tallies: dict[int, Tally] = {}
+    scored_max: dict[int, Decimal] = defaultdict(Decimal)
+    for item in items:
+        if item.kind in SCORED_KINDS:
+            scored_max[item.category_id] += item.max_points
+    item_ids = [i.pk for i in items]
+    if not item_ids:
+        return tallies, []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # room for the per-unit hash aggregate without spilling
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(f"""
+            SELECT sh.{subj}, MIN(sh.unit_id), MIN(sh.member_id), MIN(sh.org_path), COUNT(*)
+            FROM {T_SHEET} sh WHERE {cond} GROUP BY sh.{subj}
+        """, params)
+        sheets = {key: (unit_id, member_id, path, n) for key, unit_id, member_id, path, n in cursor.fetchall()}
+        # What the sheets depart from full points, per subject, category and kind, in whole cents
+        # (partial index; no per-row CASE: the kinds are told apart once per group, below). On
+        # PostgreSQL the same scan also groups per item (GROUPING SETS) for the item figures.
+        lost: dict[int, int] = defaultdict(int)  # cents over all the subject's sheets
+        bonus: dict[int, int] = defaultdict(int)
+        penalty: dict[int, int] = defaultdict(int)
+        by_cat: dict[int, dict[int, int]] = defaultdict(dict)
+        if connection.vendor == "postgresql":
+            item_rows = _pg_departures(cursor, subj, cond, params, item_ids, lost, bonus, penalty, by_cat)
+        else:
+            item_rows = _departures(cursor, subj, cond, params, item_ids, lost, bonus, penalty, by_cat)
+        max_c = {c: int(m * 100) for c, m in scored_max.items()}
+        full_c = sum(max_c.values())
+        for key, (unit_id, member_id, path, n) in sheets.items():
+            per = Decimal(100 * n)
+            changes = by_cat.get(key, {})
+            tallies[key] = Tally(
+                unit_id, member_id, path, sheets=n, base=Decimal(full_c * n - lost[key]) / per,
+                bonus=Decimal(bonus[key]) / per, penalty=Decimal(penalty[key]) / per,
+                categories_json=_cents_json({c: max_c.get(c, 0) * n + changes.get(c, 0)
+                                             for c in max_c.keys() | changes.keys()}, n))
+        # Triggered vetoes (partial index on vetoed scores); one is enough to count.
+        cursor.execute(f"""
+            SELECT DISTINCT sh.{subj}, it.code, it.veto_effect, it.veto_deduction, it.veto_star_cap
+            FROM {T_SCORE} sc JOIN {T_SHEET} sh ON sh.id = sc.sheet_id JOIN {T_ITEM} it ON it.id = sc.item_id
+            WHERE {cond} AND sc.vetoed = %s
+        """, [*params, True])
+        for key, code, effect, deduction, cap in cursor.fetchall():
+            if key in tallies:
+                tallies[key].vetoes.append((code, effect, _dec(deduction) if deduction is not None else None, cap))
+    return tallies, item_rows
+
+
+def _pg_departures(cursor: Any, subj: str, cond: str, params: list[Any], item_ids: list[int],
+                   lost: dict[int, int], bonus: dict[int, int], penalty: dict[int, int],
+                   by_cat: dict[int, dict[int, int]]) -> list[tuple[Any, ...]]:
+    """PostgreSQL: one scan of the departing rows grouped two ways (GROUPING SETS) — per subject,
+    category and kind, and per item — then folded per subject in SQL, so Python reads one row per
+    subject (with its per-category changes as JSON) and one per item."""
+    marks = ", ".join(["%s"] * len(item_ids))
+    cursor.execute(f"""
+        WITH d AS (
+            SELECT sh.{subj} AS subj, it.category_id AS cat, it.kind AS kind, sc.item_id AS item,
+                   CAST(ROUND(SUM(it.max_points) * 100) AS BIGINT) AS max_c,
+                   CAST(ROUND(SUM(sc.points) * 100) AS BIGINT) AS pts_c, COUNT(*) AS n
+            FROM {T_SCORE} sc
+            JOIN {T_SHEET} sh ON sh.id = sc.sheet_id
+            JOIN {T_ITEM} it ON it.id = sc.item_id
+            WHERE {cond} AND sc.departs = %s AND sc.item_id IN ({marks})
+            GROUP BY GROUPING SETS ((sh.{subj}, it.category_id, it.kind), (sc.item_id, it.kind))
+        ), c AS (
+            SELECT subj, cat,
+                   SUM(CASE WHEN kind IN ('{SCORED_SQL}') THEN max_c - pts_c ELSE 0 END) AS lost,
+                   SUM(CASE WHEN kind = 'bonus' THEN pts_c ELSE 0 END) AS bonus,
+                   SUM(CASE WHEN kind = 'penalty' THEN pts_c ELSE 0 END) AS penalty
+            FROM d WHERE item IS NULL AND kind <> 'veto' GROUP BY subj, cat
+        )
+        SELECT subj, NULL::bigint, SUM(lost), SUM(bonus), SUM(penalty),
+               json_object_agg(cat, bonus + penalty - lost)::text, 0
+        FROM c GROUP BY subj
+        UNION ALL
+        SELECT NULL, item, max_c, pts_c, 0, kind, n FROM d WHERE item IS NOT NULL
+    """, [*params, True, *item_ids])
+    item_rows = []
+    for key, item, a, b, c, text, n in cursor.fetchall():
+        if item is None:
+            lost[key], bonus[key], penalty[key] = int(a), int(b), int(c)
+            by_cat[key] = {int(k): v for k, v in json.loads(text).items()}
+        elif text not in (ItemKind.VETO, ItemKind.BONUS):
+            item_rows.append((item, n, Decimal(a - b if text in SCORED_VALUES else -b) / 100))
+    return item_rows
+
+
+def _departures(cursor: Any, subj: str, cond: str, params: list[Any], item_ids: list[int],
+                lost: dict[int, int], bonus: dict[int, int], penalty: dict[int, int],
+                by_cat: dict[int, dict[int, int]]) -> list[tuple[Any, ...]]:
+    """Other databases: the departing rows per subject, category and kind, folded in Python, and
+    the per-item figures by a second query."""
+    marks = ", ".join(["%s"] * len(item_ids))
+    cursor.execute(f"""
+        SELECT sh.{subj}, it.category_id, it.kind,
+               CAST(ROUND(SUM(it.max_points) * 100) AS BIGINT), CAST(ROUND(SUM(sc.points) * 100) AS BIGINT)
+        FROM {T_SCORE} sc
+        JOIN {T_SHEET} sh ON sh.id = sc.sheet_id
+        JOIN {T_ITEM} it ON it.id = sc.item_id
+        WHERE {cond} AND sc.departs = %s AND sc.item_id IN ({marks})
+        GROUP BY sh.{subj}, it.category_id, it.kind
+    """, [*params, True, *item_ids])
+    for key, category_id, kind, max_c, points_c in cursor.fetchall():
+        if kind in SCORED_VALUES:
+            change = points_c - max_c
+            lost[key] -= change
+        elif kind == ItemKind.BONUS:
+            change = points_c
+            bonus[key] += change
+        elif kind == ItemKind.PENALTY:
+            change = points_c
+            penalty[key] += change
+        else:
+            continue
+        cats = by_cat[key]
+        cats[category_id] = cats.get(category_id, 0) + change
+    cursor.execute(f"""
+        SELECT sc.item_id, COUNT(*),
+               SUM(CASE WHEN it.kind IN ('{SCORED_SQL}') THEN it.max_points - sc.points ELSE -sc.points END)
+        FROM {T_SCORE} sc
+        JOIN {T_SHEET} sh ON sh.id = sc.sheet_id
+        JOIN {T_ITEM} it ON it.id = sc.item_id
+        WHERE {cond} AND sc.departs = %s AND sc.deducted = %s AND it.kind <> 'veto' AND sc.item_id IN ({marks})
+        GROUP BY sc.item_id
+    """, [*params, True, True, *item_ids])
+    return cursor.fetchall()
+
+
+def _cents(c: int, n: int) -> str:
+    """Cents summed over n sheets as a 2-decimal string (the mean), without Decimal arithmetic
+    for the common single-sheet case."""
+    if n == 1:
+        sign = "-" if c < 0 else ""
+        c = abs(c)
+        return f"{sign}{c // 100}.{c % 100:02d}"
+    return str((Decimal(c) / (100 * n)).quantize(CENT, ROUND_HALF_UP))
+
+
+def _cents_json(cats: dict[int, int], n: int) -> str:
+    return "{" + ",".join(f'"{c}":"{_cents(v, n)}"' for c, v in cats.items()) + "}"
+
+
+def _apply(t: Tally, bonus_cap: Decimal, penalty_cap: Decimal) -> tuple[Decimal, bool, str, int | None]:
+    """Caps, then vetoes: (total, vetoed, veto item codes, star cap)."""
+    if bonus_cap > 0 and t.bonus > bonus_cap:
+        t.bonus = bonus_cap
+    if penalty_cap > 0 and t.penalty < -penalty_cap:
+        t.penalty = -penalty_cap
+    total = t.base + t.bonus + t.penalty
+    codes = list(t.carried_codes)
+    cap = t.carried_cap
+    for code, effect, deduction, star_cap in t.vetoes:
+        codes.append(code)
+        if effect == VetoEffect.ZERO:
+            total = ZERO
+        elif effect == VetoEffect.DEDUCT:
+            total -= deduction or ZERO
+        elif effect == VetoEffect.BLOCK_STARS:
+            cap = 0
+        elif effect == VetoEffect.CAP_STARS:
+            cap = star_cap if cap is None else min(cap, star_cap or 0)
+    total = max(ZERO, total)
+    return total, bool(codes), ",".join(dict.fromkeys(codes))[:200], cap
+
+
+def _previous_period(period: Period) -> Period | None:
+    earlier = Period.objects.filter(plan=period.plan, kind=period.kind, starts_on__lt=period.starts_on)
+    found = earlier.order_by("-starts_on").first()
+    if found:
+        return found
+    # the same kind in an earlier plan of the same committee and target kind
+    return (Period.objects.filter(plan__owner_id=period.plan.owner_id, kind=period.kind,
+                                  scheme__target_kind=period.scheme.target_kind, starts_on__lt=period.starts_on)
+            .exclude(plan=period.plan).order_by("-starts_on").first())
+
+
+def _ranks(values: Iterable[tuple[Any, Decimal]]) -> dict[Any, int]:
+    """Competition ranking (1, 2, 2, 4) by total, highest first."""
+    ordered = sorted(values, key=lambda kv: -kv[1])
+    out: dict[Any, int] = {}
+    last: Decimal | None = None
+    rank = 0
+    for position, (key, total) in enumerate(ordered, start=1):
+        if total != last:
+            rank, last = position, total
+        out[key] = rank
+    return out
+
+
+def _write(period: Period, tallies: dict[int, Tally]) -> int:
+    """Totals, ranks, peers and change for every subject, then one bulk insert."""
+    scheme = period.scheme
+    member_kind = scheme.target_kind == TargetKind.MEMBER
+    subj = _subject(period)
+    rows: dict[int, tuple[Decimal, bool, str, int | None]] = {
+        key: _apply(t, scheme.bonus_cap, scheme.penalty_cap) for key, t in tallies.items()}
+    totals = {key: r[0].quantize(CENT, ROUND_HALF_UP) for key, r in rows.items()}
+    peers: dict[int, str] = {}
+    if member_kind:
+        peers = {key: f"u{t.unit_id}" for key, t in tallies.items()}
+    else:
+        groups = dict(PeerGroupMember.objects.filter(plan_id=period.plan_id).values_list("unit_id", "group_id"))
+        # the parent's id is the last but one segment of the unit's tree path: no query for 50,000 units
+        step = SEGMENT + 1
+        peers = {key: (f"g{groups[t.unit_id]}" if t.unit_id in groups
+                       else f"p{int(t.org_path[-2 * step:-step - 1]) if len(t.org_path) > step else 0}")
+                 for key, t in tallies.items()}
+    overall = _ranks(totals.items())
+    by_peer: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
+    for key, total in totals.items():
+        by_peer[peers[key]].append((key, total))
+    peer_rank: dict[int, int] = {}
+    peer_size: dict[str, int] = {}
+    for peer, members in by_peer.items():
+        peer_rank.update(_ranks(members))
+        peer_size[peer] = len(members)
+    prev = _previous_period(period)
+    previous = dict(Result.objects.filter(period=prev).values_list(subj, "total")) if prev else {}
+
+    def q(value: Decimal) -> Decimal:
+        return value.quantize(CENT, ROUND_HALF_UP)
+
+    def out() -> Iterable[tuple[Any, ...]]:
+        for key, t in tallies.items():
+            _total, vetoed, codes, cap = rows[key]
+            yield (period.pk, t.unit_id, t.member_id, t.org_path, totals[key], q(t.base), q(t.bonus), q(t.penalty),
+                   vetoed, codes, cap, overall[key], peer_rank[key], peer_size[peers[key]], peers[key],
+                   previous.get(key), t.sheets,
+                   t.categories_json or {str(c): str(q(v)) for c, v in t.categories.items()})
+    if connection.vendor == "postgresql":
+        copy_payload(Result, RESULT_FIELDS, _copy_lines(out()))
+        return len(tallies)
+    return insert_rows(Result, RESULT_FIELDS, ((*r[:-1], json.loads(r[-1]) if isinstance(r[-1], str) else r[-1])
+                                               for r in out()), batch_size=2000)
+
+
+def _copy_lines(rows: Iterable[tuple[Any, ...]]) -> bytes:
+    """Result rows as COPY text. Every value is a number, a tree path (digits and slashes), item
+    codes, a peer key or the categories' JSON of digits — nothing that needs escaping except the
+    codes, which are checked; so formatting is direct, far cheaper than generic adaptation."""
+    lines = []
+    for (period, unit, member, path, total, base, bonus, penalty, vetoed, codes, cap, rank, prank, psize, peer,
+         prev, sheets, cats) in rows:
+        if any(c in codes for c in "\\\t\n\r"):
+            codes = codes.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ").replace("\r", " ")
+        lines.append(
+            f"{period}\t{unit}\t{NULL if member is None else member}\t{path}\t{total}\t{base}\t{bonus}\t{penalty}\t"
+            f"{'t' if vetoed else 'f'}\t{codes}\t{NULL if cap is None else cap}\t{rank}\t{prank}\t{psize}\t{peer}\t"
+            f"{NULL if prev is None else prev}\t{sheets}\t{cats if isinstance(cats, str) else json.dumps(cats)}\n")
+    return "".join(lines).encode()
+
+
+def _item_results(period: Period, items: Sequence[SchemeItem], item_rows: Sequence[tuple[Any, ...]],
+                  sheets: int) -> None:
+    by_id = {i.pk: i for i in items}
+    lost = {item_id: (n, _dec(points)) for item_id, n, points in item_rows}
+    ItemResult.objects.bulk_create([
+        ItemResult(period=period, item=item, units_deducted=lost.get(item.pk, (0, ZERO))[0],
+                   points_deducted=lost.get(item.pk, (0, ZERO))[1],
+                   average=(item.max_points - lost.get(item.pk, (0, ZERO))[1] / sheets).quantize(CENT)
+                   if sheets and item.kind in SCORED_KINDS else None)
+        for item in by_id.values() if item.kind != ItemKind.VETO
+    ])
+
+
+def _quarters_of(period: Period) -> list[Period]:
+    qs = Period.objects.filter(plan=period.plan, kind=PeriodKind.QUARTER, starts_on__gte=period.starts_on,
+                               ends_on__lte=period.ends_on).order_by("starts_on")
+    return [q for q in qs if Result.objects.filter(period=q).exists()]
+
+
+def _combined_tallies(period: Period) -> dict[int, Tally]:
+    """Half-year and year: the mean of the quarters' results (a quarter the subject was not
+    assessed in does not count against it), vetoes carried; the year adds its annual-only items."""
+    from pbqms.assessment.services import sheet_items
+
+    subj = _subject(period)
+    quarters = _quarters_of(period)
+    seen: dict[int, list[tuple[Decimal, dict[str, str], str, int | None]]] = defaultdict(list)
+    info: dict[int, tuple[int, int | None, str]] = {}
+    for row in Result.objects.filter(period__in=quarters).values_list(
+            subj, "unit_id", "member_id", "org_path", "total", "categories", "veto_items", "star_cap").iterator():
+        key, unit_id, member_id, path, total, cats, codes, cap = row
+        seen[key].append((total, cats or {}, codes, cap))
+        info[key] = (unit_id, member_id, path)
+    items = list(period.scheme.items.all())
+    full = period.scheme.full_mark
+    annual_max = sum((i.max_points for i in items if i.annual_only and i.kind in SCORED_KINDS), ZERO)
+    quarter_max = sum((i.max_points for i in items if not i.annual_only and i.kind in SCORED_KINDS), ZERO)
+    q_scale = full / quarter_max if (quarter_max and period.kind == PeriodKind.YEAR) else Decimal(1)
+    annual: dict[int, Tally] = {}
+    if period.kind == PeriodKind.YEAR:
+        annual, _rows = _sheet_tallies(period, sheet_items(period))
+    tallies: dict[int, Tally] = {}
+    for key in set(seen) | set(annual):
+        quarter_rows = seen.get(key, [])
+        unit_id, member_id, path = info.get(key) or (annual[key].unit_id, annual[key].member_id, annual[key].org_path)
+        t = Tally(unit_id, member_id, path, sheets=len(quarter_rows))
+        cats: dict[int, Decimal] = defaultdict(Decimal)
+        for _total, qcats, codes, cap in quarter_rows:
+            for c, v in qcats.items():
+                cats[int(c)] += Decimal(v) / len(quarter_rows)
+            t.carried_codes += [c for c in codes.split(",") if c]
+            if cap is not None:
+                t.carried_cap = cap if t.carried_cap is None else min(t.carried_cap, cap)
+        q_mean = (sum((r[0] for r in quarter_rows), ZERO) / len(quarter_rows)) if quarter_rows else ZERO
+        a = annual.get(key)
+        if a is not None:
+            for c, v in a.categories.items():
+                cats[c] += v
+            t.vetoes = a.vetoes
+        if period.kind == PeriodKind.YEAR and annual_max:
+            qw, aw = period.plan.quarter_weight / 100, period.plan.annual_weight / 100
+            a_norm = (a.base * full / annual_max) if a is not None else ZERO
+            t.base = q_mean * q_scale * qw + a_norm * aw
+        else:
+            t.base = q_mean * q_scale
+        t.categories = dict(cats)
+        tallies[key] = t
+    return tallies
+
+
+@transaction.atomic
+def compute(period: Period, *, actor: Any = None, allow_published: bool = True) -> int:
+    """(Re)compute one period's results; returns the number of results."""
+    from pbqms.assessment.services import sheet_items
+
+    period = Period.objects.select_related("plan", "scheme").get(pk=period.pk)
+    if actor is not None and not scope.can_manage_assessment(actor, period.plan.owner):
+        raise PermissionDenied
+    if period.status == PeriodStatus.PUBLISHED and not allow_published:
+        raise ValidationError(_("Period %(key)s is published: its results are locked. Reopen it to recompute.")
+                              % {"key": period.key})
+    Result.objects.filter(period=period).delete()
+    ItemResult.objects.filter(period=period).delete()
+    if period.kind in (PeriodKind.HALF, PeriodKind.YEAR):
+        tallies = _combined_tallies(period)
+        count = _write(period, tallies)
+    else:
+        items = sheet_items(period)
+        tallies, item_rows = _sheet_tallies(period, items)
+        count = _write(period, tallies)
+        _item_results(period, items, item_rows, sum(t.sheets for t in tallies.values()))
+    period.computed_at = clock.now()
+    period.save(update_fields=["computed_at"])
+    if actor is not None:
+        record(actor, AuditAction.UPDATE, period, {"results": [None, count]}, note=_("results computed"))
+    return count

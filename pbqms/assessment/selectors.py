@@ -1,0 +1,437 @@
+"""Assessment reads for the web pages — 考核评价: schemes, plans, periods and score sheets.
+
+Every read starts from a pbqms.scope function (schemes_readable, assessment_runs,
+assessment_readable, units, members); the pages never filter by organisation themselves. Lists of
+units or members are paged and their sheets read in one query per page, so a period page costs the
+same number of queries for 5 branches or 50,000.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from pbqms import scope
+from pbqms.assessment import services
+from pbqms.assessment.models import (
+    SCORED_KINDS,
+    ItemKind,
+    PanelMember,
+    Period,
+    PeriodKind,
+    PeriodStatus,
+    PeriodStep,
+    Plan,
+    Scheme,
+    SchemeCategory,
+    SchemeItem,
+    SchemeStatus,
+    Score,
+    Sheet,
+    SheetKind,
+    SheetStatus,
+    TargetKind,
+)
+from pbqms.core import clock
+from pbqms.members.models import PARTY_MEMBER_STATUSES, Member, MemberState
+from pbqms.orgs.models import Unit, UnitKind
+
+# The units a branch scheme assesses (基层党组织): branches and general branches.
+ASSESSED_KINDS = (UnitKind.BRANCH, UnitKind.GENERAL_BRANCH)
+# The period page's status filter: which sheet, in which state.
+STATUS_FILTERS = ("self_none", "self_draft", "self_submitted", "assessor_none", "assessor_draft",
+                  "assessor_submitted")
+HOME_LIMIT = 12
+
+
+# ---- schemes -----------------------------------------------------------------------------------
+
+def scheme_list(user: Any, *, year: int | None = None, status: str = "", target_kind: str = "") -> QuerySet[Scheme]:
+    qs = scope.schemes_readable(user).select_related("owner", "plan").annotate(n_items=Count("items"))
+    if year:
+        qs = qs.filter(year=year)
+    if status in SchemeStatus.values:
+        qs = qs.filter(status=status)
+    if target_kind in TargetKind.values:
+        qs = qs.filter(target_kind=target_kind)
+    return qs.order_by("-year", "owner__path", "target_kind", "-version")
+
+
+def scheme_years(user: Any) -> list[int]:
+    return sorted(set(scope.schemes_readable(user).values_list("year", flat=True)), reverse=True)
+
+
+@dataclass
+class CategoryBlock:
+    category: SchemeCategory
+    items: list[SchemeItem] = field(default_factory=list)
+    scored: Decimal = Decimal(0)  # the work and interactive items' maximum points
+    bonus: Decimal = Decimal(0)
+    penalty: Decimal = Decimal(0)
+    vetoes: int = 0
+
+
+def scheme_blocks(scheme: Scheme) -> tuple[list[CategoryBlock], Decimal]:
+    """Categories with their items and totals (two queries), and the indicators' grand total."""
+    blocks = {c.pk: CategoryBlock(c) for c in scheme.categories.all()}
+    for item in scheme.items.order_by("category__order", "order", "id"):
+        block = blocks[item.category_id]
+        block.items.append(item)
+        if item.kind in SCORED_KINDS:
+            block.scored += item.max_points
+        elif item.kind == ItemKind.BONUS:
+            block.bonus += item.max_points
+        elif item.kind == ItemKind.PENALTY:
+            block.penalty += item.max_points
+        else:
+            block.vetoes += 1
+    out = list(blocks.values())
+    return out, sum((b.scored for b in out), Decimal(0))
+
+
+def versions_to_compare(user: Any, scheme: Scheme) -> QuerySet[Scheme]:
+    """Other versions of the same owner and target kind the user reads (any year)."""
+    return (scope.schemes_readable(user).filter(owner_id=scheme.owner_id, target_kind=scheme.target_kind)
+            .exclude(pk=scheme.pk).order_by("-year", "-version"))
+
+
+def default_base(user: Any, scheme: Scheme) -> Scheme | None:
+    """What a scheme is compared with by default: the one it was copied from, else the version before."""
+    others = versions_to_compare(user, scheme)
+    if scheme.copied_from_id:
+        found = others.filter(pk=scheme.copied_from_id).first()
+        if found:
+            return found
+    return others.filter(Q(year__lt=scheme.year) | Q(year=scheme.year, version__lt=scheme.version)).first()
+
+
+# ---- plans and periods -------------------------------------------------------------------------
+
+def plans(user: Any) -> QuerySet[Plan]:
+    return scope.assessment_runs(user, Plan).select_related("scheme", "owner").order_by("-year", "org_path")
+
+
+KIND_ORDER = [PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.YEAR]
+
+
+def plan_periods(plan: Plan) -> list[tuple[str, str, list[Period]]]:
+    """The plan's periods grouped: monthly self-checks, quarters, halves, the year."""
+    grouped: dict[str, list[Period]] = defaultdict(list)
+    for p in plan.periods.order_by("starts_on", "key"):
+        grouped[p.kind].append(p)
+    labels = dict(PeriodKind.choices)
+    return [(str(k), str(labels[k]), grouped[k]) for k in KIND_ORDER if grouped.get(k)]
+
+
+def steps(period: Period) -> list[PeriodStep]:
+    """The period's moves, each with the labels of its two states."""
+    labels = dict(PeriodStatus.choices)
+    out = list(period.steps.order_by("at", "id"))
+    for s in out:
+        s.from_label = labels.get(s.from_status, s.from_status)  # type: ignore[attr-defined]
+        s.to_label = labels.get(s.to_status, s.to_status)  # type: ignore[attr-defined]
+    return out
+
+
+def panel(period: Period) -> list[PanelMember]:
+    return list(PanelMember.objects.filter(period=period).select_related("user").order_by("-is_lead", "user__username"))
+
+
+def current_periods(period_qs: QuerySet[Period], today: dt.date | None = None) -> QuerySet[Period]:
+    """Periods running now: today falls inside them, or they are being scored or reviewed."""
+    today = today or clock.today()
+    return period_qs.filter(Q(starts_on__lte=today, ends_on__gte=today) | Q(status__in=[
+        PeriodStatus.SCORING, PeriodStatus.REVIEW])).exclude(status=PeriodStatus.PUBLISHED)
+
+
+# ---- a period's units or members and their sheets ----------------------------------------------
+
+def is_member_period(period: Period) -> bool:
+    return period.scheme.target_kind == TargetKind.MEMBER
+
+
+def period_units(user: Any, period: Period, status: str = "") -> QuerySet[Unit]:
+    """The units the period assesses that the user reads, optionally by the state of their sheets."""
+    qs = scope.units(user).filter(path__startswith=period.org_path, kind__in=ASSESSED_KINDS,
+                                  dissolved_on__isnull=True).order_by("path")
+    if status in STATUS_FILTERS:
+        qs = qs.filter(_status_q(period, status, "unit"))
+    return qs
+
+
+def period_members(user: Any, period: Period, status: str = "") -> QuerySet[Member]:
+    qs = (scope.members(user).filter(org_path__startswith=period.org_path, status__in=PARTY_MEMBER_STATUSES,
+                                     state=MemberState.ACTIVE)
+          .select_related("unit").order_by("org_path", "name_pinyin", "pk"))
+    if status in STATUS_FILTERS:
+        qs = qs.filter(_status_q(period, status, "member"))
+    return qs
+
+
+def _status_q(period: Period, status: str, by: str) -> Q:
+    kind, state = status.split("_", 1)
+    sheets = Sheet.objects.filter(period=period, kind=kind)
+    if by == "unit":
+        sheets = sheets.filter(unit=OuterRef("pk"), member__isnull=True)
+    else:
+        sheets = sheets.filter(member=OuterRef("pk"))
+    if state == "none":
+        return ~Q(Exists(sheets))
+    if state == "draft":
+        return Q(Exists(sheets.filter(status=SheetStatus.DRAFT)))
+    return Q(Exists(sheets)) & ~Q(Exists(sheets.filter(status=SheetStatus.DRAFT)))
+
+
+@dataclass
+class SheetState:
+    pk: int
+    kind: str
+    status: str
+    assessor_id: int | None
+    assessor_name: str
+
+
+@dataclass
+class Row:
+    """One unit (or member) on a period page: its self sheet and its assessor sheets."""
+
+    unit: Unit
+    member: Member | None = None
+    own: SheetState | None = None
+    assessor: list[SheetState] = field(default_factory=list)
+    may_self: bool = False
+    may_assess: bool = False
+    mine: SheetState | None = None  # the assessor sheet the user scores on, if any
+
+
+def period_rows(user: Any, period: Period, subjects: list[Any], panel_ids: list[int]) -> list[Row]:
+    """Rows for one page of units or members: one query for all their sheets (two for units: the
+    user's rights on them)."""
+    member_mode = is_member_period(period)
+    sheets = Sheet.objects.filter(period=period).select_related("assessor").only(
+        "pk", "kind", "status", "unit_id", "member_id", "assessor_id", "assessor__username",
+        "assessor__display_name")
+    if member_mode:
+        sheets = sheets.filter(member_id__in=[m.pk for m in subjects])
+    else:
+        sheets = sheets.filter(unit_id__in=[u.pk for u in subjects], member__isnull=True)
+    by_subject: dict[int, list[Sheet]] = defaultdict(list)
+    for s in sheets:
+        by_subject[int(s.member_id if member_mode else s.unit_id)].append(s)  # type: ignore[arg-type]
+    if member_mode:
+        rights = {m.pk: (scope.get_scope(user).self_member_id == m.pk, scope.can_assess_member(user, m))
+                  for m in subjects}
+    else:
+        rights = scope.assessment_unit_rights(user, subjects)
+    uid = getattr(user, "pk", None)
+    rows = []
+    for subject in subjects:
+        row = Row(unit=subject.unit if member_mode else subject, member=subject if member_mode else None)
+        row.may_self, row.may_assess = rights.get(subject.pk, (False, False))
+        for s in by_subject.get(subject.pk, []):
+            state = SheetState(s.pk, s.kind, s.status, s.assessor_id,
+                               str(s.assessor) if s.assessor_id else "")
+            if s.kind == SheetKind.SELF:
+                row.own = state
+            else:
+                row.assessor.append(state)
+                if (s.assessor_id is None and not panel_ids) or (s.assessor_id == uid and uid in panel_ids):
+                    row.mine = state
+        row.assessor.sort(key=lambda st: (st.assessor_id not in panel_ids, st.assessor_name))
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class Progress:
+    total: int = 0
+    self_submitted: int = 0
+    assessor_started: int = 0
+    assessor_submitted: int = 0
+
+    def pct(self, n: int) -> int:
+        return round(100 * n / self.total) if self.total else 0
+
+    @property
+    def self_pct(self) -> int:
+        return self.pct(self.self_submitted)
+
+    @property
+    def assessor_pct(self) -> int:
+        return self.pct(self.assessor_submitted)
+
+
+def progress(periods: list[Period], user: Any) -> dict[int, Progress]:
+    """How many units (members) of each period the user reads have self-checked, are being
+    assessed and were assessed: one grouped query over the sheets, one count per plan owner."""
+    if not periods:
+        return {}
+    out = {p.pk: Progress() for p in periods}
+    rows = (Sheet.objects.filter(period__in=periods).values("period_id", "kind", "status")
+            .annotate(n=Count("unit_id", distinct=True), m=Count("member_id", distinct=True)).order_by())
+    member_periods = {p.pk for p in periods if p.scheme.target_kind == TargetKind.MEMBER}
+    for r in rows:
+        n = r["m"] if r["period_id"] in member_periods else r["n"]
+        prog = out[r["period_id"]]
+        if r["kind"] == SheetKind.SELF and r["status"] == SheetStatus.SUBMITTED:
+            prog.self_submitted += n
+        elif r["kind"] == SheetKind.ASSESSOR:
+            if r["status"] == SheetStatus.SUBMITTED:
+                prog.assessor_submitted += n
+            else:
+                prog.assessor_started += n
+    totals: dict[tuple[str, bool], int] = {}
+    for p in periods:
+        member_mode = p.pk in member_periods
+        key = (p.org_path, member_mode)
+        if key not in totals:
+            if member_mode:
+                totals[key] = scope.members(user).filter(org_path__startswith=p.org_path, state=MemberState.ACTIVE,
+                                                         status__in=PARTY_MEMBER_STATUSES).count()
+            else:
+                totals[key] = scope.units(user).filter(path__startswith=p.org_path, kind__in=ASSESSED_KINDS,
+                                                       dissolved_on__isnull=True).count()
+        out[p.pk].total = totals[key]
+    for prog in out.values():  # a panel's several sheets per unit never count a unit twice
+        prog.assessor_submitted = min(prog.assessor_submitted, prog.total)
+        prog.assessor_started = min(prog.assessor_started, max(0, prog.total - prog.assessor_submitted))
+    return out
+
+
+# ---- home ----------------------------------------------------------------------------------------
+
+def is_manager(user: Any) -> bool:
+    return bool(scope.paths_for(user, scope.ASSESS_MANAGE_ROLES))
+
+
+def manager_home(user: Any) -> dict[str, Any]:
+    schemes = list(scheme_list(user).filter(
+        scope._prefix_q("org_path", scope.paths_for(user, scope.ASSESS_MANAGE_ROLES)))[:HOME_LIMIT])
+    current = list(current_periods(scope.assessment_runs(user, Period).filter(
+        scope._prefix_q("org_path", scope.paths_for(user, scope.ASSESS_MANAGE_ROLES))))
+        .exclude(kind=PeriodKind.HALF).select_related("scheme", "plan__owner")
+        .order_by("-starts_on", "kind")[:HOME_LIMIT])
+    return {"schemes": schemes, "current": current, "progress": progress(current, user)}
+
+
+def branch_home(user: Any) -> dict[str, Any]:
+    """The branches the user self-checks, their open sheets and the latest published period."""
+    units = list(scope.assessment_self_units(user).order_by("path")[:HOME_LIMIT])
+    if not units:
+        return {"self_units": []}
+    periods = list(current_periods(scope.assessment_runs(user, Period))
+                   .filter(scheme__target_kind=TargetKind.BRANCH, status__in=[PeriodStatus.OPEN, PeriodStatus.SCORING])
+                   .exclude(kind=PeriodKind.HALF).select_related("scheme", "plan__owner")
+                   .order_by("ends_on", "kind")[:HOME_LIMIT])
+    periods = [p for p in periods if any(u.path.startswith(p.org_path) for u in units)]
+    sheets = {(s.period_id, s.unit_id): s for s in Sheet.objects.filter(
+        period__in=periods, unit__in=units, kind=SheetKind.SELF, member__isnull=True)}
+    due = [(p, u, sheets.get((p.pk, u.pk))) for p in periods for u in units if u.path.startswith(p.org_path)]
+    latest = (scope.assessment_runs(user, Period).filter(status=PeriodStatus.PUBLISHED,
+                                                         scheme__target_kind=TargetKind.BRANCH)
+              .exclude(kind=PeriodKind.MONTH).select_related("scheme").order_by("-ends_on", "-kind").first())
+    return {"self_units": units, "due": due, "latest": latest}
+
+
+def member_home(user: Any) -> dict[str, Any]:
+    """A member's own points sheets (党员量化积分) of the running member schemes."""
+    member_id = scope.get_scope(user).self_member_id
+    if not member_id:
+        return {"member_periods": []}
+    periods = list(current_periods(scope.assessment_runs(user, Period))
+                   .filter(scheme__target_kind=TargetKind.MEMBER).exclude(kind=PeriodKind.HALF)
+                   .select_related("scheme").order_by("ends_on", "kind")[:HOME_LIMIT])
+    sheets = {s.period_id: s for s in Sheet.objects.filter(period__in=periods, member_id=member_id,
+                                                          kind=SheetKind.SELF)}
+    return {"member_periods": [(p, sheets.get(p.pk)) for p in periods], "member_id": member_id}
+
+
+# ---- a sheet ------------------------------------------------------------------------------------
+
+def sheet_or_404(user: Any, pk: int | str) -> Sheet:
+    sheet: Sheet = scope.assessment_record_or_404(user, Sheet, pk)
+    return (Sheet.objects.select_related("period__scheme", "period__plan__owner", "unit", "member", "assessor")
+            .get(pk=sheet.pk))
+
+
+@dataclass
+class SheetRow:
+    item: SchemeItem
+    score: Score | None
+    other: Score | None = None  # the self-score beside an assessor's (or the assessors' beside a self-check)
+    differs: bool = False
+
+    @property
+    def points(self) -> Decimal | None:
+        return self.score.points if self.score else None
+
+
+@dataclass
+class SheetBlock:
+    category: SchemeCategory
+    rows: list[SheetRow] = field(default_factory=list)
+
+    @property
+    def maximum(self) -> Decimal:
+        return sum((r.item.max_points for r in self.rows if r.item.kind in SCORED_KINDS), Decimal(0))
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((r.score.points for r in self.rows if r.score), Decimal(0))
+
+    @property
+    def scored(self) -> int:
+        return sum(1 for r in self.rows if r.score)
+
+
+def self_sheet_for(sheet: Sheet) -> Sheet | None:
+    """The self-check beside an assessor's sheet: the same unit (member) in the same period."""
+    if sheet.kind == SheetKind.SELF:
+        return None
+    lookup: dict[str, Any] = {"period_id": sheet.period_id, "kind": SheetKind.SELF}
+    lookup.update({"member_id": sheet.member_id} if sheet.member_id else {"unit_id": sheet.unit_id,
+                                                                            "member__isnull": True})
+    return Sheet.objects.filter(**lookup).first()
+
+
+def sheet_blocks(sheet: Sheet, beside: Sheet | None = None,
+                 items: list[SchemeItem] | None = None) -> list[SheetBlock]:
+    """The sheet's items grouped by category with their scores (and the self-scores beside)."""
+    items = items if items is not None else services.sheet_items(sheet.period)
+    scores = {s.item_id: s for s in Score.objects.filter(sheet=sheet).select_related("updated_by")}
+    others = {s.item_id: s for s in Score.objects.filter(sheet=beside)} if beside else {}
+    blocks: dict[int, SheetBlock] = {}
+    for item in items:
+        block = blocks.get(item.category_id)
+        if block is None:
+            block = blocks[item.category_id] = SheetBlock(item.category)
+        score, other = scores.get(item.pk), others.get(item.pk)
+        differs = bool(score and other and (score.points != other.points or score.vetoed != other.vetoed))
+        block.rows.append(SheetRow(item, score, other, differs))
+    return list(blocks.values())
+
+
+def row_for(sheet: Sheet, item: SchemeItem, beside: Sheet | None = None) -> SheetRow:
+    score = Score.objects.filter(sheet=sheet, item=item).select_related("updated_by").first()
+    other = Score.objects.filter(sheet=beside, item=item).first() if beside else None
+    differs = bool(score and other and (score.points != other.points or score.vetoed != other.vetoed))
+    return SheetRow(item, score, other, differs)
+
+
+def sheet_totals(sheet: Sheet, items: list[SchemeItem]) -> dict[str, Any]:
+    """The sheet's running total (before vetoes and caps: the results apply those), how many
+    items are scored, and the vetoes ticked."""
+    ids = {i.pk for i in items}
+    rows = list(Score.objects.filter(sheet=sheet).values_list("item_id", "points", "vetoed"))
+    rows = [r for r in rows if r[0] in ids]
+    needed = sum(1 for i in items if i.kind in SCORED_KINDS)
+    scored_ids = {r[0] for r in rows}
+    done = sum(1 for i in items if i.kind in SCORED_KINDS and i.pk in scored_ids)
+    return {"total": sum((r[1] for r in rows), Decimal(0)), "done": done, "needed": needed,
+            "vetoes": sum(1 for r in rows if r[2]),
+            "pct": round(100 * done / needed) if needed else 100}

@@ -1,0 +1,164 @@
+"""Star ratings — 星级评定: proposals by threshold, mandatory conditions and quota; public notice
+(公示), confirmation and dynamic management (动态管理), each change kept with its reason (晋位升级)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from pbqms import scope
+from pbqms.assessment.models import (
+    SCORED_KINDS,
+    Period,
+    Result,
+    StarChange,
+    StarLevel,
+    StarRating,
+    StarStatus,
+    TargetKind,
+)
+from pbqms.audit.models import AuditAction
+from pbqms.audit.services import record
+from pbqms.core import clock
+from pbqms.orgs.models import Unit
+
+
+def _category_max(period: Period) -> dict[int, Decimal]:
+    out: dict[int, Decimal] = defaultdict(Decimal)
+    for item in period.scheme.items.all():
+        if item.kind in SCORED_KINDS:
+            out[item.category_id] += item.max_points
+    return out
+
+
+def star_proposals(period: Period) -> dict[int, int]:
+    """unit id → stars, by the scheme's levels: threshold, mandatory conditions and quota, filled
+    from the top of the ranking down (a unit failing a level's condition is tried one level lower)."""
+    levels = list(StarLevel.objects.filter(scheme=period.scheme).order_by("-stars"))
+    if not levels:
+        return {}
+    results = list(Result.objects.filter(period=period, member__isnull=True).order_by("rank", "id")
+                   .values("unit_id", "total", "vetoed", "star_cap"))
+    n = len(results)
+    quota = {lv.stars: (math.floor(n * lv.quota_pct / 100) if lv.quota_pct is not None else None) for lv in levels}
+    used: dict[int, int] = defaultdict(int)
+    cat_max = _category_max(period)
+    low: dict[int, bool] = defaultdict(bool)
+    need_cats = {lv.stars: lv.min_category_pct for lv in levels if lv.min_category_pct is not None}
+    cat_points: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    if need_cats:
+        for unit_id, cats in Result.objects.filter(period=period, member__isnull=True).values_list(
+                "unit_id", "categories"):
+            cat_points[unit_id] = {int(c): Decimal(str(v)) for c, v in (cats or {}).items()}
+    out: dict[int, int] = {}
+    for row in results:
+        for lv in levels:
+            if row["total"] < lv.min_total:
+                continue
+            if lv.no_veto and row["vetoed"]:
+                continue
+            if row["star_cap"] is not None and lv.stars > row["star_cap"]:
+                continue
+            if lv.min_category_pct is not None:
+                pts = cat_points.get(row["unit_id"], {})
+                if any(pts.get(c, Decimal(0)) < m * lv.min_category_pct / 100 for c, m in cat_max.items() if m):
+                    low[row["unit_id"]] = True
+                    continue
+            if quota[lv.stars] is not None and used[lv.stars] >= quota[lv.stars]:
+                continue
+            used[lv.stars] += 1
+            out[row["unit_id"]] = lv.stars
+            break
+    return out
+
+
+@transaction.atomic
+def propose_stars(actor: Any, period: Period) -> int:
+    """On publishing the annual summary: each unit's proposed stars, with last year's for the
+    promotion/demotion history (晋位升级)."""
+    plan = period.plan
+    if period.scheme.target_kind != TargetKind.BRANCH:
+        return 0
+    proposals = star_proposals(period)
+    totals = dict(Result.objects.filter(period=period, member__isnull=True).values_list("unit_id", "total"))
+    last = dict(StarRating.objects.filter(plan__owner_id=plan.owner_id, year=plan.year - 1,
+                                          status=StarStatus.CONFIRMED).values_list("unit_id", "stars"))
+    paths = dict(Unit.objects.filter(pk__in=totals).values_list("id", "path"))
+    StarRating.objects.filter(plan=plan, status__in=[StarStatus.PROPOSED]).delete()
+    existing = set(StarRating.objects.filter(plan=plan).values_list("unit_id", flat=True))
+    name = getattr(actor, "display_name", "") or getattr(actor, "username", "") or _("system")
+    ratings = [StarRating(plan=plan, unit_id=uid, org_path=paths[uid], year=plan.year, stars=stars,
+                          previous_stars=last.get(uid), total=totals.get(uid))
+               for uid, stars in proposals.items() if uid not in existing]
+    StarRating.objects.bulk_create(ratings, batch_size=1000)
+    StarChange.objects.bulk_create([StarChange(rating=r, from_stars=r.previous_stars, to_stars=r.stars,
+                                               status=StarStatus.PROPOSED, actor_name=name)
+                                    for r in StarRating.objects.filter(plan=plan, status=StarStatus.PROPOSED)],
+                                   batch_size=1000)
+    return len(ratings)
+
+
+def _star_change(actor: Any, rating: StarRating, to_stars: int, status: str, reason: str) -> StarRating:
+    StarChange.objects.create(rating=rating, from_stars=rating.stars, to_stars=to_stars, status=status,
+                              reason=reason, actor_name=getattr(actor, "display_name", "")
+                              or getattr(actor, "username", "") or _("system"))
+    record(actor, AuditAction.UPDATE, rating, {"stars": [rating.stars, to_stars], "status": [rating.status, status]},
+           note=reason)
+    rating.stars, rating.status, rating.reason = to_stars, status, reason
+    rating.decided_by = actor if getattr(actor, "pk", None) else None
+    rating.decided_at = clock.now()
+    rating.save()
+    return rating
+
+
+@transaction.atomic
+def publicise_stars(actor: Any, plan: Any, days: int = 5) -> int:
+    """Put the proposed ratings on public notice (公示) for `days` days."""
+    if not scope.can_manage_assessment(actor, plan.owner):
+        raise PermissionDenied
+    if days < 1:
+        raise ValidationError({"days": _("A public notice lasts at least one day.")})
+    until = clock.today() + dt.timedelta(days=days)
+    count = 0
+    for rating in StarRating.objects.select_for_update().filter(plan=plan, status=StarStatus.PROPOSED):
+        rating.notice_until = until
+        _star_change(actor, rating, rating.stars, StarStatus.PUBLICISED, _("public notice until %(date)s")
+                     % {"date": until.isoformat()})
+        count += 1
+    return count
+
+
+@transaction.atomic
+def confirm_stars(actor: Any, plan: Any) -> int:
+    """Confirm the ratings whose public notice has run its course."""
+    if not scope.can_manage_assessment(actor, plan.owner):
+        raise PermissionDenied
+    pending = list(StarRating.objects.select_for_update().filter(plan=plan, status=StarStatus.PUBLICISED))
+    early = [r for r in pending if r.notice_until and r.notice_until > clock.today()]
+    if early:
+        raise ValidationError(_("The public notice runs until %(date)s: confirm the ratings after it ends.")
+                              % {"date": early[0].notice_until.isoformat()})  # type: ignore[union-attr]
+    for rating in pending:
+        _star_change(actor, rating, rating.stars, StarStatus.CONFIRMED, "")
+    return len(pending)
+
+
+@transaction.atomic
+def change_stars(actor: Any, rating: StarRating, to_stars: int, reason: str) -> StarRating:
+    """Dynamic management (动态管理): add or withdraw stars as performance changes, with a reason."""
+    rating = StarRating.objects.select_for_update(of=("self",)).select_related("plan__owner", "unit").get(pk=rating.pk)
+    if not scope.can_manage_assessment(actor, rating.plan.owner) or scope.belongs_to(actor, rating.unit):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for changing the rating.")})
+    if not 0 <= to_stars <= 5:
+        raise ValidationError({"stars": _("Stars run from 0 to 5.")})
+    status = StarStatus.WITHDRAWN if to_stars == 0 else rating.status
+    return _star_change(actor, rating, to_stars, status, reason.strip())

@@ -1,0 +1,57 @@
+"""The results engine reads only the rows that depart from full points (decision 0006): for any
+scores entered through the services, its totals equal a plain sum over every score row."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pbqms.assessment import results, services
+from pbqms.assessment.models import PeriodStatus, Result, Score, SheetKind
+from pbqms.assessment.services import ScoreInput
+from pbqms.assessment.tests.conftest import make_setup
+
+FACTS = {"reason": "r", "standard_applied": "s", "evidence_ref": "e"}
+unit_scores = st.fixed_dictionaries({
+    "DJ01": st.integers(0, 25), "DJ02": st.sampled_from(["好", "较好", "一般", "差"]),
+    "DJ03": st.integers(0, 100), "XC01": st.booleans(), "JK01": st.integers(0, 3), "JK02": st.integers(0, 3),
+})
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=unit_scores, b=unit_scores)
+def test_engine_equals_a_plain_sum(tree, admin_user, a, b):
+    from django.db import transaction
+
+    with transaction.atomic():
+        setup = make_setup(tree, admin_user)
+        period = setup.period("2026Q1")
+        services.move_period(admin_user, period, PeriodStatus.SCORING)
+        period.refresh_from_db()
+        for unit, values in ((tree.b01, a), (tree.b02, b)):
+            sheet = services.open_sheet(admin_user, period, unit, SheetKind.ASSESSOR)
+            entries = [
+                ScoreInput(item=setup.items["DJ01"], occurrences=values["DJ01"], **FACTS),
+                ScoreInput(item=setup.items["DJ02"], level=values["DJ02"], **FACTS),
+                ScoreInput(item=setup.items["DJ03"], measured=values["DJ03"], **FACTS),
+                ScoreInput(item=setup.items["XC01"], yes=values["XC01"], **FACTS),
+                ScoreInput(item=setup.items["JK01"], occurrences=values["JK01"], **FACTS),
+                ScoreInput(item=setup.items["JK02"], occurrences=values["JK02"], **FACTS),
+            ]
+            services.save_scores(admin_user, sheet, entries)
+            services.submit_sheet(admin_user, sheet)
+        results.compute(period)
+        for unit in (tree.b01, tree.b02):
+            rows = list(Score.objects.filter(sheet__period=period, sheet__unit=unit).select_related("item"))
+            base = sum((s.points for s in rows if s.item.kind in ("work", "interactive")), Decimal(0))
+            bonus = min(Decimal(3), sum((s.points for s in rows if s.item.kind == "bonus"), Decimal(0)))
+            penalty = max(Decimal(-5), sum((s.points for s in rows if s.item.kind == "penalty"), Decimal(0)))
+            r = Result.objects.get(period=period, unit=unit)
+            assert (r.base, r.bonus, r.penalty) == (base, bonus, penalty)
+            assert r.total == max(Decimal(0), base + bonus + penalty)
+            assert sum((Decimal(v) for v in r.categories.values()), Decimal(0)) == base + r.bonus + r.penalty \
+                or bonus != sum((s.points for s in rows if s.item.kind == "bonus"), Decimal(0)) \
+                or penalty != sum((s.points for s in rows if s.item.kind == "penalty"), Decimal(0))
+        transaction.set_rollback(True)

@@ -1,0 +1,210 @@
+"""Results: totals, category subtotals, vetoes, caps, ranks, change, half-year, year and stars."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from pbqms.assessment import results, services
+from pbqms.assessment.models import (
+    ItemResult,
+    PeriodStatus,
+    Result,
+    SheetKind,
+    StarRating,
+    StarStatus,
+)
+from pbqms.assessment.services import ScoreInput
+
+FACTS = {"reason": "检查发现问题", "standard_applied": "按细则扣分", "evidence_ref": "检查记录"}
+
+
+def score_unit(setup, actor, period, unit, values: dict[str, dict]):
+    sheet = services.open_sheet(actor, period, unit, SheetKind.ASSESSOR)
+    base = {"DJ01": {"occurrences": 0}, "DJ02": {"level": "好"}, "DJ03": {"measured": "100"}, "XC01": {"yes": True}}
+    if period.kind == "year":
+        base = {"XC02": {"yes": True}}
+    merged = {**base, **values}
+    services.save_scores(actor, sheet, [ScoreInput(item=setup.items[c], **FACTS, **v) for c, v in merged.items()])
+    services.submit_sheet(actor, sheet)
+    return sheet
+
+
+def run_period(setup, admin, key, per_unit: dict):
+    period = setup.period(key)
+    services.move_period(admin, period, PeriodStatus.SCORING)
+    period.refresh_from_db()
+    for unit, values in per_unit.items():
+        score_unit(setup, admin, period, unit, values)
+    services.move_period(admin, period, PeriodStatus.REVIEW)
+    services.move_period(admin, period, PeriodStatus.PUBLISHED)
+    period.refresh_from_db()
+    return period
+
+
+def result(period, unit) -> Result:
+    return Result.objects.get(period=period, unit=unit)
+
+
+def test_quarter_totals_categories_ranks_and_item_figures(setup, tree, admin_user):
+    q1 = run_period(setup, admin_user, "2026Q1", {
+        tree.b01: {"DJ01": {"occurrences": 1}, "JK01": {"occurrences": 1}},  # 98 + 2 bonus
+        tree.b02: {"DJ02": {"level": "一般"}, "JK02": {"occurrences": 1}},  # 80 (only 90 scored max) - 3
+    })
+    r1, r2 = result(q1, tree.b01), result(q1, tree.b02)
+    assert (r1.base, r1.bonus, r1.penalty, r1.total) == (Decimal("88"), Decimal("2"), Decimal("0"), Decimal("90"))
+    assert (r2.base, r2.penalty, r2.total) == (Decimal("80"), Decimal("-3"), Decimal("77"))
+    assert (r1.rank, r2.rank) == (1, 2)
+    assert (r1.peer_rank, r1.peer_size) == (1, 2)  # both under SUB1
+    codes = dict(setup.scheme.categories.values_list("pk", "code"))
+    cats = {codes[int(c)]: Decimal(v) for c, v in r1.categories.items()}
+    assert cats["DJ"] == Decimal("68") and cats["XC"] == Decimal("20") and cats["JK"] == Decimal("2")
+    items = {r.item.code: r for r in ItemResult.objects.filter(period=q1).select_related("item")}
+    assert items["DJ01"].units_deducted == 1 and items["DJ01"].points_deducted == Decimal("2")
+    assert items["DJ02"].points_deducted == Decimal("10")
+    assert items["JK02"].points_deducted == Decimal("3")
+
+
+def test_bonus_and_penalty_caps(setup, tree, admin_user):
+    q1 = run_period(setup, admin_user, "2026Q1", {
+        tree.b01: {"JK01": {"occurrences": 2}},  # 4 bonus, capped at 3
+        tree.b02: {"JK02": {"occurrences": 3}},  # 9 penalty, capped at 5
+    })
+    assert result(q1, tree.b01).bonus == Decimal("3") and result(q1, tree.b01).total == Decimal("93")
+    assert result(q1, tree.b02).penalty == Decimal("-5") and result(q1, tree.b02).total == Decimal("85")
+
+
+def test_veto_zero_and_star_cap(setup, tree, admin_user):
+    q1 = run_period(setup, admin_user, "2026Q1", {
+        tree.b01: {"FJ01": {"yes": True}},
+        tree.b02: {"FJ02": {"yes": True}},
+    })
+    r1, r2 = result(q1, tree.b01), result(q1, tree.b02)
+    assert r1.vetoed and r1.total == 0 and r1.veto_items == "FJ01"
+    assert r2.vetoed and r2.total == Decimal("90") and r2.star_cap == 2
+    assert r2.rank == 1 and r1.rank == 2
+
+
+def test_change_since_last_quarter_and_half_year(setup, tree, admin_user):
+    run_period(setup, admin_user, "2026Q1", {tree.b01: {"DJ01": {"occurrences": 5}}, tree.b02: {}})
+    q2 = run_period(setup, admin_user, "2026Q2", {tree.b01: {}, tree.b02: {"DJ01": {"occurrences": 1}}})
+    assert result(q2, tree.b01).previous_total == Decimal("80") and result(q2, tree.b01).change == Decimal("10")
+    h1 = setup.period("2026H1")
+    results.compute(h1)
+    assert result(h1, tree.b01).total == Decimal("85")  # mean of 80 and 90
+    assert result(h1, tree.b02).total == Decimal("89")  # mean of 90 and 88
+
+
+def test_year_combines_quarters_and_annual_items_and_proposes_stars(setup, tree, admin_user):
+    run_period(setup, admin_user, "2026Q1", {tree.b01: {}, tree.b02: {"DJ02": {"level": "较好"}}})
+    year = run_period(setup, admin_user, "2026", {tree.b01: {}, tree.b02: {"XC02": {"yes": False}}})
+    # B01: quarter 90/90 → 100 × 70 % + annual 10/10 → 100 × 30 % = 100
+    assert result(year, tree.b01).total == Decimal("100")
+    # B02: quarter 85/90 → 94.44 × 70 % = 66.11, annual 0 → 66.11
+    assert result(year, tree.b02).total == Decimal("66.11")
+    ratings = {r.unit_id: r for r in StarRating.objects.filter(plan=setup.plan)}
+    assert ratings[tree.b01.pk].stars == 5 and ratings[tree.b02.pk].stars == 1
+    assert ratings[tree.b01.pk].status == StarStatus.PROPOSED
+
+
+def test_star_quota_moves_the_next_unit_down(setup, tree, admin_user):
+    # both at 100: the 5-star quota (50 % of 2 = 1) lets only the first keep five stars
+    run_period(setup, admin_user, "2026Q1", {tree.b01: {}, tree.b02: {}})
+    year = run_period(setup, admin_user, "2026", {tree.b01: {}, tree.b02: {}})
+    stars = sorted(results.star_proposals(year).values())
+    assert stars == [3, 5]
+
+
+def test_published_results_are_locked(setup, tree, admin_user):
+    q1 = run_period(setup, admin_user, "2026Q1", {tree.b01: {}})
+    with pytest.raises(ValidationError) as e:
+        results.compute(q1, actor=admin_user, allow_published=False)
+    assert "2026Q1" in e.value.messages[0]
+    assert Result.objects.filter(period=q1).count() == 1
+
+
+def test_mean_of_a_panel(setup, tree, admin_user, users):
+    from pbqms.accounts.models import Role
+
+    period = setup.period("2026Q1")
+    a, b = users[Role.DEPARTMENT_STAFF], users[Role.COMMITTEE_SECRETARY]
+    services.set_panel(admin_user, period, [a, b])
+    services.move_period(admin_user, period, PeriodStatus.SCORING)
+    period.refresh_from_db()
+    score_unit(setup, a, period, tree.b01, {"DJ01": {"occurrences": 2}})  # 86
+    score_unit(setup, b, period, tree.b01, {"DJ01": {"occurrences": 4}})  # 82
+    results.compute(period)
+    r = result(period, tree.b01)
+    assert r.total == Decimal("84") and r.assessors == 2
+
+
+def test_member_points_on_the_same_engine(tree, admin_user, users):
+    from pbqms.accounts.models import Role
+    from pbqms.assessment import schemes
+    from pbqms.assessment.fixtures import SCHEMES
+    from pbqms.assessment.models import TargetKind
+
+    scheme = schemes.publish_scheme(admin_user, schemes.load_scheme(admin_user, tree.b01, 2026,
+                                                                     SCHEMES["member_points"]))
+    assert scheme.target_kind == TargetKind.MEMBER
+    plan = services.create_plan(admin_user, scheme)
+    period = plan.periods.get(key="2026Q1")
+    services.move_period(admin_user, period, PeriodStatus.SCORING)
+    period.refresh_from_db()
+    secretary, member = users[Role.BRANCH_SECRETARY], users[Role.MEMBER]
+    items = schemes.items_by_code(scheme)
+    # the member scores themselves on their self sheet, but never as an assessor
+    own = services.open_sheet(member, period, tree.b01, SheetKind.SELF, member=tree.m01)
+    assert own.member == tree.m01
+    with pytest.raises((ValidationError, Exception)):
+        services.open_sheet(member, period, tree.b01, SheetKind.ASSESSOR, member=tree.m01)
+    sheet = services.open_sheet(secretary, period, tree.b01, SheetKind.ASSESSOR, member=tree.m01)
+    entries = [ScoreInput(item=items["ZZ01"], occurrences=1, **FACTS), ScoreInput(item=items["ZZ02"], level="好"),
+               ScoreInput(item=items["ZS01"], measured="100"), ScoreInput(item=items["ZS02"], occurrences=0),
+               ScoreInput(item=items["ZS03"], occurrences=0), ScoreInput(item=items["YJ01"], measured="88", **FACTS),
+               ScoreInput(item=items["YJ02"], occurrences=0), ScoreInput(item=items["SF01"], level="好"),
+               ScoreInput(item=items["SF02"], measured="95"), ScoreInput(item=items["JC01"], occurrences=1, **FACTS)]
+    services.save_scores(secretary, sheet, entries)
+    services.submit_sheet(secretary, sheet)
+    results.compute(period)
+    r = Result.objects.get(period=period, member=tree.m01)
+    assert (r.base, r.bonus, r.total) == (Decimal("94"), Decimal("5"), Decimal("99"))
+    assert r.unit == tree.b01 and r.org_path == tree.m01.org_path and r.rank == 1
+
+
+def test_member_points_prefilled_from_the_member_targets_evaluation(tree, admin_user, users):
+    """一次录入、多处复用: the year-end evaluation of a member's targets pre-fills the member-points item."""
+    from pbqms.accounts.models import Role
+    from pbqms.assessment import schemes
+    from pbqms.assessment.fixtures import SCHEMES
+    from pbqms.assessment.models import Score
+    from pbqms.objectives.models import MemberTarget, ReviewState, TargetPart
+
+    MemberTarget.objects.create(member=tree.m01, unit=tree.b01, org_path=tree.m01.org_path, year=2026,
+                                part=TargetPart.COMMON, category="party_spirit", title="党性观念",
+                                state=ReviewState.APPROVED, score=90)
+    scheme = schemes.publish_scheme(admin_user, schemes.load_scheme(admin_user, tree.b01, 2026,
+                                                                     SCHEMES["member_points"]))
+    plan = services.create_plan(admin_user, scheme)
+    year = plan.periods.get(key="2026Q4")
+    services.move_period(admin_user, year, PeriodStatus.SCORING)
+    year.refresh_from_db()
+    sheet = services.open_sheet(users[Role.BRANCH_SECRETARY], year, tree.b01, SheetKind.ASSESSOR, member=tree.m01)
+    score = Score.objects.get(sheet=sheet, item__code="YJ01")
+    assert score.auto and score.metric_value == Decimal("90.0")
+    assert score.points == Decimal("17.14")  # (90 - 60) / (95 - 60) × 20
+
+
+def test_a_unit_figure_cannot_score_members(tree, admin_user):
+    from pbqms.assessment import schemes
+    from pbqms.assessment.fixtures import SCHEMES
+
+    data = {**SCHEMES["member_points"], "categories": [
+        {**SCHEMES["member_points"]["categories"][0], "items": [
+            {**SCHEMES["member_points"]["categories"][0]["items"][0], "metric": "activities.compliance_rate",
+             "method": "ratio", "ratio_floor": "60", "ratio_full": "95"}]}]}
+    with pytest.raises(ValidationError) as e:
+        schemes.load_scheme(admin_user, tree.b01, 2026, data)
+    assert "ZZ01" in " ".join(e.value.messages)
