@@ -237,13 +237,16 @@ def main() -> None:
     print(f"results.compute:        median {c:.2f} s (runs {', '.join(f'{x:.2f}' for x in took)})"
           f" → {c / COMPUTE_S:.2f} of {COMPUTE_S:.0f} s; {c / f:.2f}x the aggregate (target ≤ {RATIO:.0f}x)")
 
+    # the pages show a published period (branches read results once published)
+    Period.objects.filter(pk=period.pk).update(status="published")
     client = Client()
     pages = []
     for user, name, kwargs, label in [
-        ("committee", "assessment:ranking", {"pk": period.pk}, "ranking, whole group (50,000 branches)"),
-        ("committee", "assessment:scorecard", {"pk": period.pk, "code": "AB00001"}, "scorecard (committee)"),
-        ("branch01", "assessment:scorecard", {"pk": period.pk, "code": "AB00001"}, "scorecard (its branch)"),
-        ("committee", "assessment:dashboard", {"pk": period.pk}, "committee dashboard"),
+        ("committee", "assessment:ranking", {"period_pk": period.pk}, "ranking, whole group (50,000 branches)"),
+        ("committee", "assessment:scorecard", {"period_pk": period.pk, "code": "AB00001"}, "scorecard (committee)"),
+        ("branch01", "assessment:scorecard", {"period_pk": period.pk, "code": "AB00001"}, "scorecard (its branch)"),
+        ("branch01", "assessment:ranking", {"period_pk": period.pk}, "ranking as a branch secretary"),
+        ("committee", "assessment:dashboard", {"period_pk": period.pk}, "committee dashboard (not a target)"),
     ]:
         try:
             url = reverse(name, kwargs=kwargs)

@@ -9,7 +9,7 @@ a rule refuses (in the caller's language); a score saved over someone else's new
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -203,7 +203,7 @@ def schemes_create(request: HttpRequest, payload: SchemeIn) -> Any:
         if payload.fixture not in SCHEMES:
             raise ValidationError(_("No shipped scheme is called “%(name)s”; choose one of %(names)s.")
                                   % {"name": payload.fixture, "names": ", ".join(SCHEMES)})
-        data = SCHEMES[payload.fixture]
+        data: dict[str, Any] = cast("dict[str, Any]", SCHEMES[payload.fixture])
     elif payload.data:
         data = payload.data
     else:

@@ -56,7 +56,7 @@ class SchemeCreateForm(forms.Form):
     owner = forms.ChoiceField(label=_("Issuing committee"))
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     source = forms.ChoiceField(label=_("Start from"), choices=sources, widget=forms.RadioSelect, initial="liukao")
-    name = forms.CharField(label=_("Name"), max_length=150, required=False,
+    name = forms.CharField(label=_("Scheme name"), max_length=150, required=False,
                            help_text=_("Leave empty to keep the template's name."))
     target_kind = forms.ChoiceField(label=_("Assesses"), choices=TargetKind.choices, initial=TargetKind.BRANCH,
                                     help_text=_("For a blank scheme; a shipped scheme says whom it assesses."))
@@ -106,7 +106,8 @@ class ItemForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ItemKind.choices)
     method = forms.ChoiceField(label=_("Scoring method"), choices=Method.choices)
     max_points = _number(_("Maximum points"), required=True)
-    deduct_per = _number(_("Points per occurrence"), help_text=_("Per occurrence, capped."))
+    deduct_per = _number(_("Points per occurrence"),
+                         help_text=_("Taken per occurrence until the item's points are used up (扣完为止)."))
     levels = forms.CharField(label=_("Levels"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("Graded items: one level per line, highest first, e.g. “好=20”."))
     ratio_floor = _number(_("Rate giving 0 points (%)"))

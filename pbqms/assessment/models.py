@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from pbqms.core import clock
 from pbqms.orgs.models import Unit
@@ -127,7 +128,8 @@ class SchemeItem(models.Model):
     title = models.CharField(_("title"), max_length=200)
     standard = models.TextField(_("content and standard"))  # 考核内容与标准
     max_points = models.DecimalField(_("maximum points"), max_digits=6, decimal_places=2)
-    kind = models.CharField(_("kind"), max_length=12, choices=ItemKind.choices, default=ItemKind.WORK)
+    kind = models.CharField(pgettext_lazy("assessment", "kind"), max_length=12, choices=ItemKind.choices,
+                            default=ItemKind.WORK)
     method = models.CharField(_("scoring method"), max_length=10, choices=Method.choices, default=Method.DEDUCT)
     deduct_per = models.DecimalField(_("points per occurrence"), max_digits=6, decimal_places=2, null=True, blank=True)
     levels = models.JSONField(_("levels"), default=list, blank=True)  # [[label, points], ...] highest first
@@ -160,8 +162,10 @@ class StarLevel(models.Model):
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="star_levels")
     stars = models.PositiveSmallIntegerField(_("stars"))
     min_total = models.DecimalField(_("minimum total"), max_digits=6, decimal_places=2)
+    # xgettext:no-python-format
     quota_pct = models.DecimalField(_("quota (% of units)"), max_digits=5, decimal_places=2, null=True, blank=True)
     no_veto = models.BooleanField(_("no veto item triggered"), default=False)
+    # xgettext:no-python-format
     min_category_pct = models.DecimalField(_("every category at least (% of its points)"), max_digits=5,
                                            decimal_places=2, null=True, blank=True)
 
@@ -210,7 +214,8 @@ class PeerGroup(models.Model):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="peer_groups")
     name = models.CharField(_("name"), max_length=60)
-    units = models.ManyToManyField(Unit, through="PeerGroupMember", related_name="+", verbose_name=_("units"))
+    units: models.ManyToManyField[Unit, PeerGroupMember] = models.ManyToManyField(
+        Unit, through="PeerGroupMember", related_name="+", verbose_name=_("units"))
 
     class Meta:
         verbose_name = _("peer group (同类单位)")
@@ -253,13 +258,14 @@ class Period(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="periods")
     scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="periods")
     org_path = models.CharField(_("tree path"), max_length=255)
-    kind = models.CharField(_("kind"), max_length=8, choices=PeriodKind.choices)
+    kind = models.CharField(pgettext_lazy("assessment", "kind"), max_length=8, choices=PeriodKind.choices)
     key = models.CharField(_("period"), max_length=10)
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
     status = models.CharField(_("status"), max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN)
     analysis = models.TextField(_("analysis"), blank=True)  # 半年分析 / 年度总结 text
     computed_at = models.DateTimeField(_("results computed at"), null=True, blank=True)
+    result_count = models.PositiveIntegerField(_("results"), default=0)  # kept by results.compute for paging
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
     class Meta:
@@ -280,8 +286,8 @@ class PeriodStep(models.Model):
     """A period's move — 考核期流转: who moved it, from what to what, and why (reopening needs a reason)."""
 
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="steps")
-    from_status = models.CharField(_("from"), max_length=10)
-    to_status = models.CharField(_("to"), max_length=10)
+    from_status = models.CharField(pgettext_lazy("assessment", "from"), max_length=10)
+    to_status = models.CharField(pgettext_lazy("assessment", "to"), max_length=10)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
     actor_name = models.CharField(_("who"), max_length=150)
@@ -332,13 +338,13 @@ class Sheet(models.Model):
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="+", verbose_name=_("member"))
     org_path = models.CharField(_("tree path"), max_length=255)
-    kind = models.CharField(_("kind"), max_length=8, choices=SheetKind.choices)
+    kind = models.CharField(pgettext_lazy("assessment", "kind"), max_length=8, choices=SheetKind.choices)
     # A panel member's own sheet; empty on a self sheet and on the department's shared sheet.
     assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name=_("assessor"))
     status = models.CharField(_("status"), max_length=10, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    summary = models.TextField(_("summary"), blank=True)  # 自查总结: 做法、亮点、问题、思路
+    summary = models.TextField(pgettext_lazy("assessment", "summary"), blank=True)  # 自查总结: 做法、亮点、问题、思路
 
     class Meta:
         verbose_name = _("score sheet (评分表)")
@@ -452,7 +458,7 @@ class Result(models.Model):
         indexes = [
             models.Index(fields=["period", "org_path"], name="assess_result_path",
                          opclasses=["", "varchar_pattern_ops"]),
-            models.Index(fields=["period", "rank"], name="assess_result_rank"),
+            models.Index(fields=["period", "rank", "id"], name="assess_result_rank"),
             models.Index(fields=["unit", "period"], name="assess_result_unit"),
         ]
 
@@ -527,8 +533,8 @@ class StarChange(models.Model):
     """A change to a star rating — 星级动态管理: promotion, demotion, withdrawal, each with its reason."""
 
     rating = models.ForeignKey(StarRating, on_delete=models.CASCADE, related_name="changes")
-    from_stars = models.PositiveSmallIntegerField(_("from"), null=True)
-    to_stars = models.PositiveSmallIntegerField(_("to"))
+    from_stars = models.PositiveSmallIntegerField(pgettext_lazy("assessment", "from"), null=True)
+    to_stars = models.PositiveSmallIntegerField(pgettext_lazy("assessment", "to"))
     status = models.CharField(_("status"), max_length=10, choices=StarStatus.choices)
     reason = models.TextField(_("reason"), blank=True)
     actor_name = models.CharField(_("who"), max_length=150)

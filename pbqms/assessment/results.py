@@ -406,8 +406,8 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
     info: dict[int, tuple[int, int | None, str]] = {}
     for row in Result.objects.filter(period__in=quarters).values_list(
             subj, "unit_id", "member_id", "org_path", "total", "categories", "veto_items", "star_cap").iterator():
-        key, unit_id, member_id, path, total, cats, codes, cap = row
-        seen[key].append((total, cats or {}, codes, cap))
+        key, unit_id, member_id, path, total, stored, codes, cap = row
+        seen[key].append((total, stored or {}, codes, cap))
         info[key] = (unit_id, member_id, path)
     items = list(period.scheme.items.all())
     full = period.scheme.full_mark
@@ -432,8 +432,8 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
         q_mean = (sum((r[0] for r in quarter_rows), ZERO) / len(quarter_rows)) if quarter_rows else ZERO
         a = annual.get(key)
         if a is not None:
-            for c, v in a.categories.items():
-                cats[c] += v
+            for c, v in json.loads(a.categories_json or "{}").items():
+                cats[int(c)] += Decimal(v)
             t.vetoes = a.vetoes
         if period.kind == PeriodKind.YEAR and annual_max:
             qw, aw = period.plan.quarter_weight / 100, period.plan.annual_weight / 100
@@ -444,6 +444,11 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
         t.categories = dict(cats)
         tallies[key] = t
     return tallies
+
+
+def _analyse() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Result._meta.db_table}")
 
 
 @transaction.atomic
@@ -467,8 +472,10 @@ def compute(period: Period, *, actor: Any = None, allow_published: bool = True) 
         tallies, item_rows = _sheet_tallies(period, items)
         count = _write(period, tallies)
         _item_results(period, items, item_rows, sum(t.sheets for t in tallies.values()))
-    period.computed_at = clock.now()
-    period.save(update_fields=["computed_at"])
+    period.computed_at, period.result_count = clock.now(), count
+    period.save(update_fields=["computed_at", "result_count"])
+    if connection.vendor == "postgresql":  # fresh statistics, or the planner misjudges the new rows
+        transaction.on_commit(_analyse)
     if actor is not None:
         record(actor, AuditAction.UPDATE, period, {"results": [None, count]}, note=_("results computed"))
     return count

@@ -304,7 +304,7 @@ def load_scheme(actor: Any, owner: Unit, year: int, data: Mapping[str, Any], *, 
         for i_order, item in enumerate(category.get("items") or []):
             items.append(SchemeItem(
                 scheme=scheme, category=cat, code=str(item["code"]).strip(), title=str(item["title"]).strip(),
-                standard=str(item["standard"]).strip(), max_points=dec(item["max_points"]),
+                standard=str(item["standard"]).strip(), max_points=dec(item["max_points"]) or Decimal(0),
                 kind=item.get("kind") or ItemKind.WORK, method=item.get("method") or Method.DEDUCT,
                 deduct_per=dec(item.get("deduct_per")), levels=[[str(a), str(b)] for a, b in item.get("levels") or []],
                 ratio_floor=dec(item.get("ratio_floor")), ratio_full=dec(item.get("ratio_full")),
@@ -392,7 +392,7 @@ def save_item(actor: Any, scheme: Scheme, data: Mapping[str, Any], item: SchemeI
               category: SchemeCategory | None = None) -> SchemeItem:
     """Add or change one item of a draft scheme."""
     require_draft(actor, scheme)
-    codes = set(scheme.items.exclude(pk=getattr(item, "pk", None)).values_list("code", flat=True))
+    codes = set(scheme.items.exclude(pk=item.pk if item else None).values_list("code", flat=True))  # type: ignore[misc]
     merged = {f: getattr(item, f) for f in ITEM_FIELDS} if item else {}
     merged.update(data)  # a change names only the fields it changes
     where = _("item %(code)s") % {"code": merged.get("code") or "?"}
@@ -456,7 +456,7 @@ class ItemChange:
 
 def diff_schemes(old: Scheme, new: Scheme) -> list[ItemChange]:
     """Item by item: what was added, removed or changed from `old` to `new`."""
-    labels = {f: str(SchemeItem._meta.get_field(f).verbose_name) for f in ITEM_FIELDS}
+    labels = {f: str(getattr(SchemeItem._meta.get_field(f), "verbose_name", f)) for f in ITEM_FIELDS}
     labels["category"] = str(_("category"))
 
     def rows(s: Scheme) -> dict[str, dict[str, str]]:

@@ -435,3 +435,20 @@ def sheet_totals(sheet: Sheet, items: list[SchemeItem]) -> dict[str, Any]:
     return {"total": sum((r[1] for r in rows), Decimal(0)), "done": done, "needed": needed,
             "vetoes": sum(1 for r in rows if r[2]),
             "pct": round(100 * done / needed) if needed else 100}
+
+
+def item_lookup(codes: list[str]) -> dict[str, tuple[str, str]]:
+    """code → (title, link) of the assessment items named by code, from the newest published branch
+    scheme holding each: the seam the documents capability uses to show which items a document
+    serves (documents.selectors.assessment_items). One query."""
+    from django.urls import reverse
+
+    from pbqms.assessment.models import SchemeStatus, TargetKind
+
+    found: dict[str, tuple[str, str]] = {}
+    rows = (SchemeItem.objects.filter(code__in=list(codes), scheme__status=SchemeStatus.PUBLISHED,
+                                      scheme__target_kind=TargetKind.BRANCH)
+            .order_by("-scheme__year", "-scheme__version").values_list("code", "title", "scheme_id"))
+    for code, title, scheme_id in rows:
+        found.setdefault(code, (title, reverse("assessment:scheme", args=[scheme_id])))
+    return found

@@ -125,9 +125,9 @@ def move_period(actor: Any, period: Period, to: str, reason: str = "") -> Period
         raise PermissionDenied
     if to not in PeriodStatus.values or to == period.status:
         raise ValidationError(_("Choose a different status."))
-    forward = FORWARD.get(period.status) == to
+    forward = FORWARD.get(PeriodStatus(period.status)) == to
     if not forward:
-        if ORDER.index(to) > ORDER.index(period.status):
+        if ORDER.index(PeriodStatus(to)) > ORDER.index(PeriodStatus(period.status)):
             raise ValidationError(_("A period moves one step at a time: open, scoring, review, published."))
         if not reason.strip():
             raise ValidationError({"reason": _("Give the reason for reopening the period.")})

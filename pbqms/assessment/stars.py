@@ -71,7 +71,8 @@ def star_proposals(period: Period) -> dict[int, int]:
                 if any(pts.get(c, Decimal(0)) < m * lv.min_category_pct / 100 for c, m in cat_max.items() if m):
                     low[row["unit_id"]] = True
                     continue
-            if quota[lv.stars] is not None and used[lv.stars] >= quota[lv.stars]:
+            limit = quota[lv.stars]
+            if limit is not None and used[lv.stars] >= limit:
                 continue
             used[lv.stars] += 1
             out[row["unit_id"]] = lv.stars

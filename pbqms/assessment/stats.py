@@ -90,9 +90,10 @@ def may_rank_members(user: Any, period: Period, path: str | None = None) -> bool
 
 
 def result_periods(user: Any, plan_id: int) -> list[Period]:
-    """The plan's periods that have results, for the period switcher (one query)."""
-    qs = scope.assessment_runs(user, Period).filter(plan_id=plan_id, computed_at__isnull=False)
-    return list(qs.order_by("starts_on", "kind"))
+    """The plan's periods that have results, for the period switcher (one query). The caller has
+    opened a period of the plan through scope.assessment_runs; every period of a plan lies on the
+    plan's own path, so the user reads them all."""
+    return list(Period.objects.filter(plan_id=plan_id, computed_at__isnull=False).order_by("starts_on", "kind"))
 
 
 def visible_periods(user: Any, periods: Iterable[Period]) -> list[Period]:
@@ -146,13 +147,21 @@ def category_points(period: Period, results: Sequence[Result]) -> dict[int, dict
 # ---- the ranking ---------------------------------------------------------------------------------
 
 def results_in_scope(user: Any, period: Period) -> QuerySet[Result]:
+    """The period's results the user may read. A reader of the whole period reads them all: every
+    result lies under the committee running the period, so the prefix test is left out."""
+    if scope.assessment_reads_whole(user, period.org_path):
+        return Result.objects.filter(period=period)
     return scope.assessment_readable(user, Result).filter(period=period)
+
+
+def _related(period: Period) -> tuple[str, ...]:
+    return ("unit", "member") if is_member_scheme(period) else ("unit",)
 
 
 def ranking(user: Any, period: Period, *, peer: str = "", ranked: bool = True) -> QuerySet[Result]:
     """The period's results the user may see, best first (within a peer group when `peer` is given);
     unranked (by name) for members' points when ranking members is not allowed."""
-    qs = results_in_scope(user, period).select_related("unit", "member")
+    qs = results_in_scope(user, period).select_related(*_related(period))
     if peer:
         qs = qs.filter(peer_key=peer)
     if not ranked:
@@ -160,28 +169,38 @@ def ranking(user: Any, period: Period, *, peer: str = "", ranked: bool = True) -
     return qs.order_by("peer_rank", "id") if peer else qs.order_by("rank", "id")
 
 
-def peer_choices(user: Any, period: Period) -> list[tuple[str, str]]:
-    """The peer groups present among the user's results, named (three queries, capped)."""
-    keys = list(results_in_scope(user, period).order_by("peer_key").values_list("peer_key", flat=True)
-                .distinct()[:PEER_CHOICES_CAP])
-    ids: dict[str, list[int]] = {"g": [], "p": [], "u": []}
-    for k in keys:
-        if k[:1] in ids and k[1:].isdigit():
-            ids[k[:1]].append(int(k[1:]))
-    groups = dict(PeerGroup.objects.filter(pk__in=ids["g"]).values_list("pk", "name")) if ids["g"] else {}
-    unit_ids = ids["p"] + ids["u"]
+def peer_choices(period: Period, rows: Sequence[Result], current: str = "") -> list[tuple[str, str]]:
+    """Peer groups to filter by, named: the plan's own groups, and those of the units shown (and
+    the one chosen). Never a scan of all results: two small queries whatever the size."""
+    keys = {r.peer_key for r in rows if r.peer_key} | ({current} if current else set())
+    groups = dict(PeerGroup.objects.filter(plan_id=period.plan_id).values_list("pk", "name")[:PEER_CHOICES_CAP])
+    keys |= {f"g{pk}" for pk in groups}
+    unit_ids = [int(k[1:]) for k in keys if k[:1] in ("p", "u") and k[1:].isdigit()]
     units = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name")) if unit_ids else {}
     out = []
     for k in keys:
-        kind, num = k[:1], int(k[1:]) if k[1:].isdigit() else 0
-        if kind == "g":
-            label = groups.get(num, k)
-        elif kind == "p":
-            label = _("Units under %(unit)s") % {"unit": units[num]} if num in units else _("Top level")
+        kind, num = k[:1], int(k[1:]) if k[1:].isdigit() else -1
+        if kind == "g" and num in groups:
+            label = groups[num]
+        elif kind == "p" and num in units:
+            label = _("Units under %(unit)s") % {"unit": units[num]}
+        elif kind == "p" and num == 0:
+            label = _("Top level")
+        elif kind == "u" and num in units:
+            label = units[num]
         else:
-            label = units.get(num, k)
+            continue  # a key that names nothing the user may filter by
         out.append((k, label))
     return sorted(out, key=lambda kv: kv[1])
+
+
+def num(value: Any) -> str:
+    """A figure as the tables show it (like floatformat:"-2", without its cost per cell):
+    87, 87.50, −3.14; "—" for none."""
+    if value is None or value == "":
+        return "—"
+    d = Decimal(str(value)).quantize(Decimal("0.01"))
+    return str(int(d)) if d == d.to_integral_value() else f"{d:.2f}"
 
 
 def movement(change: Decimal | None) -> str:
@@ -324,8 +343,25 @@ class Scorecard:
         return PeriodKind.QUARTER if self.period.kind in (PeriodKind.HALF, PeriodKind.YEAR) else self.period.kind
 
 
+def open_result(user: Any, period_pk: Any, *, code: str = "", member_pk: Any = None) -> Result:
+    """A unit's (or member's) result with its period, for the scorecard: one query. Whoever reads
+    the result reads its period; outside → 404, not yet published and not theirs to check → 403."""
+    qs = scope.assessment_readable(user, Result).select_related("unit", "member", "period__plan__owner",
+                                                                "period__scheme")
+    try:
+        if member_pk is not None:
+            result = qs.get(period_id=int(period_pk), member_id=int(member_pk))
+        else:
+            result = qs.get(period_id=int(period_pk), unit__code=code, member__isnull=True)
+    except (Result.DoesNotExist, ValueError, TypeError):
+        raise Http404
+    if result.period.status != PeriodStatus.PUBLISHED and not scope.can_see_unpublished_results(user, result.period):
+        raise PermissionDenied
+    return result
+
+
 def scorecard_result(user: Any, period: Period, *, code: str = "", member_pk: Any = None) -> Result:
-    qs = results_in_scope(user, period).select_related("unit", "member")
+    qs = results_in_scope(user, period).select_related(*_related(period))
     try:
         if member_pk is not None:
             return qs.get(member_id=int(member_pk))
@@ -361,11 +397,16 @@ def scorecard(user: Any, period: Period, result: Result) -> Scorecard:
     rows = [CategoryRow(c, points.get(c.id, Decimal(0)),
                         round(100 * points.get(c.id, Decimal(0)) / c.max_points) if c.max_points else None)
             for c in cats if c.max_points or points.get(c.id)]  # a veto category has no points
-    found = deductions(period, unit_id=result.unit_id, member_id=member_id)
     subject = {"member_id": member_id} if member_id else {"unit_id": result.unit_id, "member__isnull": True}
-    all_results = list(Result.objects.filter(period__plan_id=period.plan_id, **subject)
-                       .select_related("period").order_by("period__starts_on", "period__kind"))
-    all_results = [r for r in all_results if r.period.status == PeriodStatus.PUBLISHED or r.period_id == period.pk
+    every = list(Result.objects.filter(period__plan_id=period.plan_id, **subject)
+                 .select_related("period").order_by("period__starts_on", "period__kind"))
+    # the half-year's and the year's deductions are those of the quarters the subject was assessed in
+    sources = [period] if period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER) else [
+        r.period for r in every if r.period.kind == PeriodKind.QUARTER
+        and period.starts_on <= r.period.starts_on and r.period.ends_on <= period.ends_on
+    ] + ([period] if period.kind == PeriodKind.YEAR else [])
+    found = deductions(period, unit_id=result.unit_id, member_id=member_id, periods=sources)
+    all_results = [r for r in every if r.period.status == PeriodStatus.PUBLISHED or r.period_id == period.pk
                    or scope.can_see_unpublished_results(user, r.period)]
     sheets = {r.period.key: r.assessors for r in all_results}
     chart_kind = PeriodKind.QUARTER if period.kind in (PeriodKind.HALF, PeriodKind.YEAR) else period.kind
@@ -436,14 +477,14 @@ def overview(user: Any, period: Period) -> Overview:
 
 
 def top_bottom(user: Any, period: Period, n: int = TOP_N) -> tuple[list[Result], list[Result]]:
-    qs = results_in_scope(user, period).select_related("unit", "member")
+    qs = results_in_scope(user, period).select_related(*_related(period))
     top = list(qs.order_by("rank", "id")[:n])
     bottom = list(qs.order_by("-rank", "-id")[:n])
     return top, [r for r in bottom if r.pk not in {t.pk for t in top}]
 
 
 def veto_units(user: Any, period: Period) -> list[Result]:
-    return list(results_in_scope(user, period).filter(vetoed=True).select_related("unit", "member")
+    return list(results_in_scope(user, period).filter(vetoed=True).select_related(*_related(period))
                 .order_by("rank", "id")[:VETO_CAP])
 
 
@@ -496,14 +537,20 @@ def pick_results(user: Any, period: Period, codes: Iterable[str]) -> dict[str, R
 
 
 def category_averages(user: Any, period: Period) -> dict[int, Decimal]:
-    """Category id → the average points over the user's units (category subtotals live in
-    `Result.categories`, so they are summed here over the units' rows)."""
-    qs = Result.objects.filter(period=period, member__isnull=True)
-    if not scope.assessment_reads_whole(user, period.org_path):
-        qs = results_in_scope(user, period).filter(member__isnull=True)
+    """Category id → the average points over the user's units. A committee reading the whole of a
+    month or quarter adds up the stored item averages (ItemResult: ~70 rows, one query); otherwise
+    the category subtotals the results carry (`Result.categories`) are averaged over the user's
+    units (one query, its rows streamed)."""
+    if period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER) and scope.assessment_reads_whole(user, period.org_path):
+        rows = (ItemResult.objects.filter(period=period, average__isnull=False, item__kind__in=list(SCORED_KINDS))
+                .values("item__category_id").annotate(total=Sum("average")))
+        found = {r["item__category_id"]: r["total"] for r in rows}
+        if found:
+            return found
+    qs = results_in_scope(user, period).filter(member__isnull=True)
     totals: dict[int, Decimal] = defaultdict(Decimal)
     n = 0
-    for cats in qs.values_list("categories", flat=True).iterator(chunk_size=5000):
+    for cats in qs.order_by().values_list("categories", flat=True).iterator(chunk_size=5000):
         n += 1
         for cat, points in (cats or {}).items():
             totals[int(cat)] += Decimal(str(points))
@@ -560,5 +607,5 @@ def scored_items(period: Period) -> list[SchemeItem]:
 def improvers(user: Any, period: Period, n: int = 5) -> list[Result]:
     """The biggest improvers since the previous period."""
     return list(results_in_scope(user, period).filter(previous_total__isnull=False, total__gt=F("previous_total"))
-                .annotate(gain=F("total") - F("previous_total")).select_related("unit", "member")
+                .annotate(gain=F("total") - F("previous_total")).select_related(*_related(period))
                 .order_by("-gain", "rank", "id")[:n])

@@ -31,8 +31,6 @@ from pbqms.assessment.models import Period, PeriodStatus, Result, StarRating, St
 from pbqms.core import clock
 from pbqms.core.views import paginate
 
-RANK_EXPORT_CAP = 200_000
-
 
 def _codes(request: HttpRequest, name: str) -> list[str]:
     """Unit codes from a query parameter given once with commas/spaces, or several times."""
@@ -46,8 +44,10 @@ def _decorate(rows: list[Result]) -> list[Result]:
     """What the tables show beside the stored figures: the movement arrow, its size, bonus ± penalty."""
     for r in rows:
         r.move = stats.movement(r.change)  # type: ignore[attr-defined]
-        r.delta = abs(r.change) if r.change is not None else None  # type: ignore[attr-defined]
+        r.delta = stats.num(abs(r.change)) if r.change is not None else ""  # type: ignore[attr-defined]
         r.extra = r.bonus + r.penalty  # type: ignore[attr-defined]
+        r.extra_s = ("+" if r.extra > 0 else "") + stats.num(r.extra)  # type: ignore[attr-defined]
+        r.total_s = stats.num(r.total)  # type: ignore[attr-defined]
     return rows
 
 
@@ -87,14 +87,20 @@ def ranking(request: HttpRequest, period_pk: int) -> HttpResponse:
     cats = stats.categories(period)
     if request.GET.get("export") == "xlsx":
         return _ranking_xlsx(period, qs, cats, ranked, member)
-    page = paginate(request, qs, stats.PER_PAGE)
+    # The page's ids first (a narrow sort, even deep in 50,000 results), then their rows.
+    # a reader of the whole period needs no count: compute stored it
+    whole = not peer and scope.assessment_reads_whole(user, period.org_path)
+    page = paginate(request, qs.values_list("pk", flat=True), stats.PER_PAGE,
+                    total=period.result_count if whole else None)
+    rows = {r.pk: r for r in qs.order_by().filter(pk__in=page.items)}
+    page.items = [rows[pk] for pk in page.items if pk in rows]
     points = stats.category_points(period, page.items)
     scored = [c for c in cats if c.max_points]
     for r in _decorate(page.items):
-        r.cat_points = [points.get(r.pk, {}).get(c.id, Decimal(0)) for c in scored]
+        r.cat_points = [stats.num(points.get(r.pk, {}).get(c.id, Decimal(0))) for c in scored]
     return render(request, "assessment/results_ranking.html", {
         **_head(request, period), "page": page, "categories": scored, "peer": peer, "ranked": ranked,
-        "member": member, "peers": stats.peer_choices(user, period) if ranked else [],
+        "member": member, "peers": stats.peer_choices(period, page.items, peer) if ranked else [],
     })
 
 
@@ -144,17 +150,15 @@ def _scorecard_page(request: HttpRequest, period: Any, result: Result) -> HttpRe
 @login_required
 @require_GET
 def scorecard(request: HttpRequest, period_pk: int, code: str) -> HttpResponse:
-    period = stats.open_period(request.user, period_pk)
-    result = stats.scorecard_result(request.user, period, code=code)
-    return _scorecard_page(request, period, result)
+    result = stats.open_result(request.user, period_pk, code=code)
+    return _scorecard_page(request, result.period, result)
 
 
 @login_required
 @require_GET
 def member_scorecard(request: HttpRequest, period_pk: int, member_pk: int) -> HttpResponse:
-    period = stats.open_period(request.user, period_pk)
-    result = stats.scorecard_result(request.user, period, member_pk=member_pk)
-    return _scorecard_page(request, period, result)
+    result = stats.open_result(request.user, period_pk, member_pk=member_pk)
+    return _scorecard_page(request, result.period, result)
 
 
 @login_required
@@ -162,8 +166,8 @@ def member_scorecard(request: HttpRequest, period_pk: int, member_pk: int) -> Ht
 def raise_findings(request: HttpRequest, period_pk: int, code: str) -> HttpResponse:
     """One deduction (`score`) or all of the unit's (`all`) → rectification findings."""
     user = request.user
-    period = stats.open_period(user, period_pk)
-    result = stats.scorecard_result(user, period, code=code)
+    result = stats.open_result(user, period_pk, code=code)
+    period = result.period
     back = reverse("assessment:scorecard", kwargs={"period_pk": period.pk, "code": result.unit.code})
     try:
         if request.POST.get("all"):

@@ -106,17 +106,14 @@ class AssessmentItem:
 
 
 def assessment_items(document: Document) -> list[AssessmentItem]:
-    """The assessment items the document serves. The assessment capability is not built yet: the
-    codes show as entered; once `pbqms.assessment` offers `item_lookup(codes)`, they link to it."""
+    """The assessment items the document serves, linked to the newest published scheme holding
+    each code (pbqms.assessment.selectors.item_lookup); a code no scheme holds shows as entered."""
+    from pbqms.assessment import selectors as assessment
+
     codes = [c for c in document.assessment_items.split() if c]
     if not codes:
         return []
-    try:
-        from pbqms.assessment import selectors as assessment  # type: ignore[import-not-found]
-
-        found = assessment.item_lookup(codes)
-    except (ImportError, AttributeError):
-        found = {}
+    found = assessment.item_lookup(codes)
     return [AssessmentItem(c, *(found.get(c) or ("", None))) for c in codes]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -56,16 +56,16 @@ def holders_by_unit(unit_ids: Iterable[int], roles: Iterable[str]) -> dict[int, 
     return out
 
 
-def secretaries_above_each(units: Iterable[Unit], levels: int = 1) -> dict[int, list[User]]:
-    """secretaries_above() for many units in one query: {unit id: the secretaries `levels` steps up}."""
-    units = list(units)
+def secretaries_above_each(paths: Mapping[int, str], levels: int = 1) -> dict[int, list[User]]:
+    """secretaries_above() for many units in one query: {unit id: the secretaries `levels` steps
+    up}, for units given as {unit id: Unit.path} (the ancestors are read from the paths)."""
     target: dict[int, int] = {}
-    for unit in units:
-        ancestors = unit.ancestor_ids()
+    for pk, path in paths.items():
+        ancestors = [int(p) for p in path.strip("/").split("/") if p][:-1]  # as Unit.ancestor_ids()
         if 1 <= levels <= len(ancestors):
-            target[unit.pk] = ancestors[-levels]
+            target[pk] = ancestors[-levels]
     holders = holders_by_unit(target.values(), SECRETARY_ROLES)
-    return {unit.pk: list(holders[target[unit.pk]]) if unit.pk in target else [] for unit in units}
+    return {pk: list(holders[target[pk]]) if pk in target else [] for pk in paths}
 
 
 # ---- the inbox --------------------------------------------------------------------------------

@@ -36,6 +36,6 @@ def member_target_score(member_ids: Iterable[int], start: dt.date, end: dt.date)
         if common is not None and individual is not None:
             score = common * COMMON_WEIGHT + individual * INDIVIDUAL_WEIGHT
         else:
-            score = common if common is not None else individual
-        out[member_id] = min(Decimal(100), max(Decimal(0), score)).quantize(Decimal("0.1"))  # type: ignore[arg-type]
+            score = common if common is not None else (individual or Decimal(0))
+        out[member_id] = min(Decimal(100), max(Decimal(0), score)).quantize(Decimal("0.1"))
     return out

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Case, DateField, QuerySet, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, DateField, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -80,19 +80,7 @@ def _responders(unit: Any) -> list[Any]:
 
 
 def _issuers(notice: Notice) -> list[Any]:
-    return _issuers_each([notice])[notice.pk]
-
-
-def _issuers_each(notices: Sequence[Notice]) -> dict[int, list[Any]]:
-    """Per notice: the issuing unit's issuer-role holders and the notice's author (one query)."""
-    holders = recipients.holders_by_unit({n.issuing_unit_id for n in notices}, scope.RECT_ISSUE_ROLES)
-    out = {}
-    for notice in notices:
-        users = {u.pk: u for u in holders[notice.issuing_unit_id]}
-        if notice.created_by_id and notice.created_by and notice.created_by.is_active:
-            users[notice.created_by_id] = notice.created_by
-        out[notice.pk] = list(users.values())
-    return out
+    return _with_author(list(recipients.role_holders(notice.issuing_unit, scope.RECT_ISSUE_ROLES)), notice)
 
 
 def _link(notice: Notice) -> str:
@@ -133,59 +121,95 @@ class SweepResult:
 
 
 def _mark_overdue_findings(today: dt.date) -> int:
-    """Flag owed findings past their deadline, in committed batches, keeping the totals current."""
+    """Flag owed findings past their deadline, in committed batches, keeping the totals current.
+
+    The candidates' keys are read once (one scan); each batch is one UPDATE … RETURNING over a
+    range of keys that flags the rows still unflagged and reports exactly those, which go into the
+    totals in the same transaction: a row is counted once however sweeps overlap or stop."""
+    candidates = Finding.objects.filter(status__in=OWED_FINDING, deadline__lt=today, overdue=False)
+    ids = list(candidates.order_by("pk").values_list("pk", flat=True))
+    col = {f.name: connection.ops.quote_name(f.column) for f in Finding._meta.concrete_fields}
+    owed = ", ".join(["%s"] * len(OWED_FINDING))
+    sql = (f"UPDATE {connection.ops.quote_name(Finding._meta.db_table)} SET {col['overdue']} = %s "
+           f"WHERE {col['id']} BETWEEN %s AND %s AND {col['overdue']} = %s AND {col['deadline']} < %s "
+           f"AND {col['status']} IN ({owed}) RETURNING {col['org_path']}, {col['found_on']}")
     marked = 0
-    while True:
-        with transaction.atomic():
-            rows = list(Finding.objects.select_for_update(skip_locked=True)
-                        .filter(status__in=OWED_FINDING, deadline__lt=today, overdue=False)
-                        .values_list("pk", "org_path", "found_on")[:BATCH])
-            if not rows:
-                return marked
-            Finding.objects.filter(pk__in=[r[0] for r in rows]).update(overdue=True)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [True, chunk[0], chunk[-1], False, today, *OWED_FINDING])
+            rows = cursor.fetchall()
             deltas: tally.Deltas = Counter()
-            for _pk, path, found_on in rows:
+            for path, found_on in rows:
+                year = str(found_on)[:4]  # a date, or its ISO text on SQLite
                 for uid in tally.path_ids(path):
-                    deltas[(uid, f"{stats.PREFIX}{found_on.year}:overdue")] += 1
+                    deltas[(uid, f"{stats.PREFIX}{year}:overdue")] += 1
             tally.apply(deltas)
             marked += len(rows)
+    return marked
 
 
 class _Settings:
     """Each issuing unit's settings (its own row, else its nearest ancestor's, else the defaults:
-    as numbering.settings_for), read for a whole batch of units in one query and kept."""
+    as numbering.settings_for), read for a whole batch of units at once and kept."""
 
     def __init__(self) -> None:
         self.by_unit: dict[int, RectificationSettings] = {}
 
-    def load(self, units: Iterable[Unit]) -> None:
-        todo = {u.pk: u for u in units if u.pk not in self.by_unit}
+    def load(self, unit_ids: Iterable[int]) -> None:
+        """Read the settings of the units not read yet (two queries, none if all are known)."""
+        todo = {pk for pk in unit_ids if pk not in self.by_unit}
         if not todo:
             return
-        ids = {uid for u in todo.values() for uid in tally.path_ids(u.path)}
+        paths = dict(Unit.objects.filter(pk__in=todo).values_list("pk", "path"))
+        ids = {uid for path in paths.values() for uid in tally.path_ids(path)}
         found = {s.unit_id: s for s in RectificationSettings.objects.filter(unit_id__in=ids)}
-        for pk, unit in todo.items():
-            mine = [found[uid] for uid in reversed(tally.path_ids(unit.path)) if uid in found]
-            self.by_unit[pk] = mine[0] if mine else RectificationSettings(unit=unit)
+        for pk in todo:
+            mine = [found[uid] for uid in reversed(tally.path_ids(paths.get(pk, ""))) if uid in found]
+            self.by_unit[pk] = mine[0] if mine else RectificationSettings(unit_id=pk)
 
-    def __call__(self, unit: Unit) -> RectificationSettings:
-        self.load([unit])
-        return self.by_unit[unit.pk]
+    def __call__(self, unit_id: int) -> RectificationSettings:
+        self.load([unit_id])
+        return self.by_unit[unit_id]
 
 
 def _reminder_days(settings_row: Any) -> list[int]:
     return sorted({int(d) for d in str(settings_row.reminder_days or "").split(",") if d.strip().isdigit()})
 
 
-def _batches(qs: QuerySet[Any], size: int | None = None) -> Iterator[list[Any]]:
-    """The rows of `qs` in batches of NOTICE_BATCH, in primary-key order. The keys are read first;
-    each batch is read again through `qs`, so a row that no longer matches is left out."""
-    size = size or NOTICE_BATCH
+# A batch is first read as light rows (what deciding who hears what takes); the notices that do
+# get a message are then read with what the message shows.
+ROW = ("pk", "deadline", "unit_id", "org_path", "issuing_unit_id", "created_by_id")  # org_path: the unit's path
+SHOWN = ("number", "title", "unit__name", "unit__path", "created_by__is_active", "created_by__language",
+         "created_by__email")
+
+
+def _batches(qs: QuerySet[Any], fields: Sequence[str] = ROW) -> Iterator[list[Any]]:
+    """The rows of `qs` (named tuples of `fields`) in batches of about NOTICE_BATCH, in primary-key
+    order. The keys are read first; each batch is then read again through `qs` as a range of keys,
+    so a row that no longer matches is left out."""
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), size):
-        rows = list(qs.filter(pk__in=ids[start:start + size]).order_by("pk"))
+    for start in range(0, len(ids), NOTICE_BATCH):
+        chunk = ids[start:start + NOTICE_BATCH]
+        rows = list(qs.filter(pk__range=(chunk[0], chunk[-1])).order_by("pk").values_list(*fields, named=True))
         if rows:
             yield rows
+
+
+def _shown(pks: Iterable[int]) -> dict[int, Notice]:
+    """The notices that get a message, with their unit and author (one query)."""
+    wanted = list(pks)
+    if not wanted:
+        return {}
+    return {n.pk: n for n in Notice.objects.filter(pk__in=wanted).select_related("unit", "created_by").only(*SHOWN)}
+
+
+def _with_author(holders: list[Any], notice: Notice) -> list[Any]:
+    """The issuing unit's issuer-role holders and the notice's author, once each."""
+    users = {u.pk: u for u in holders}
+    if notice.created_by_id and notice.created_by and notice.created_by.is_active:
+        users[notice.created_by_id] = notice.created_by
+    return list(users.values())
 
 
 def _per_item(owners: list[int], counts: list[int]) -> Counter[int]:
@@ -201,95 +225,109 @@ def sweep_deadlines(today: dt.date | None = None) -> SweepResult:
     result = SweepResult()
     result.findings_overdue = _mark_overdue_findings(today)
     settings_for = _Settings()
-    owed = Notice.objects.filter(status__in=OWED_NOTICE).select_related("unit", "issuing_unit", "created_by")
-    _overdue_notices(owed, today, result)
+    owed = Notice.objects.filter(status__in=OWED_NOTICE)
+    _late_notices(owed, today, settings_for, result)
     _reminders(owed, today, settings_for, result)
-    _escalations(owed, today, settings_for, result)
     _preventive_actions(today, result)
     return result
 
 
-def _overdue_notices(owed: QuerySet[Notice], today: dt.date, result: SweepResult) -> None:
-    """Overdue notices: mark once, tell the unit and the issuer once per deadline."""
-    for notices in _batches(owed.filter(deadline__lt=today, overdue_since__isnull=True)):
-        responders = recipients.holders_by_unit({n.unit_id for n in notices}, scope.RECT_RESPOND_ROLES)
-        issuers = _issuers_each(notices)
-        messages: list[notify.Message] = []
-        for n in notices:
-            users = responders[n.unit_id] + issuers[n.pk]
-            if users:
-                messages += _compose(
-                    f"rect:notice:{n.pk}:overdue:{n.deadline}", users, n.unit, _link(n),
+def _late_notices(owed: QuerySet[Notice], today: dt.date, settings_for: _Settings, result: SweepResult) -> None:
+    """Notices past their deadline: mark each overdue once, telling the unit and the issuer; N days
+    overdue, escalate once to the secretary one level up. Both once per deadline (the keys)."""
+    late = owed.filter(Q(overdue_since__isnull=True) | Q(escalated_at__isnull=True), deadline__lt=today)
+    for rows in _batches(late, (*ROW, "overdue_since", "escalated_at")):
+        settings_for.load(r.issuing_unit_id for r in rows)
+        overdue = [r for r in rows if r.overdue_since is None]
+        escalate = [r for r in rows if r.escalated_at is None
+                    and (today - r.deadline).days >= settings_for(r.issuing_unit_id).escalate_after_days]
+        responders = recipients.holders_by_unit({r.unit_id for r in overdue}, scope.RECT_RESPOND_ROLES)
+        issuers = recipients.holders_by_unit({r.issuing_unit_id for r in overdue}, scope.RECT_ISSUE_ROLES)
+        above = recipients.secretaries_above_each({r.unit_id: r.org_path for r in escalate}, levels=1)
+        shown = _shown({r.pk for r in overdue if responders[r.unit_id] or issuers[r.issuing_unit_id] or r.created_by_id}
+                       | {r.pk for r in escalate if above[r.unit_id]})
+        told: list[notify.Message] = []
+        for r in overdue:
+            if (n := shown.get(r.pk)) is not None:
+                told += _compose(
+                    f"rect:notice:{r.pk}:overdue:{r.deadline}",
+                    responders[r.unit_id] + _with_author(issuers[r.issuing_unit_id], n), n.unit, _link(n),
                     (N_("%(number)s is overdue"), {"number": n.number}),
                     (N_("%(unit)s has not submitted its feedback; the deadline was %(deadline)s."), {
-                        "unit": n.unit.name, "deadline": n.deadline.isoformat()}))
-        since = Case(*[When(deadline=d, then=Value(d + dt.timedelta(days=1)))
-                       for d in sorted({n.deadline for n in notices})], output_field=DateField())
+                        "unit": n.unit.name, "deadline": r.deadline.isoformat()}))
+        escalated: list[notify.Message] = []
+        for r in escalate:
+            if above[r.unit_id] and (n := shown.get(r.pk)) is not None:
+                escalated += _compose(
+                    f"rect:notice:{r.pk}:escalate:{r.deadline}", above[r.unit_id], n.unit, _link(n),
+                    (N_("Escalated: %(number)s overdue"), {"number": n.number}),
+                    (N_("%(unit)s is %(days)d days late with the feedback on %(title)s."), {
+                        "unit": n.unit.name, "days": (today - r.deadline).days, "title": n.title}))
         with transaction.atomic():  # the batch's messages and its marks commit together
-            if messages:
-                result.messages += sum(_send(messages))
-            Notice.objects.filter(pk__in=[n.pk for n in notices], overdue_since__isnull=True).update(
-                overdue_since=since)
-        result.notices_overdue += len(notices)
+            for messages in (told, escalated):
+                if messages:
+                    result.messages += sum(_send(messages))
+            _mark_late(overdue, escalate)
+        result.notices_overdue += len(overdue)
+        result.escalations += len(escalate)
+
+
+def _mark_late(overdue: list[Any], escalate: list[Any]) -> None:
+    """overdue_since (the day after the deadline) and escalated_at, each row written once: both
+    columns of the notices that are in both lists in one UPDATE, then each list's others."""
+    now = clock.now()
+    since = Case(*[When(deadline=d, then=Value(d + dt.timedelta(days=1)))
+                   for d in sorted({r.deadline for r in overdue})], output_field=DateField())
+    both = {r.pk for r in overdue} & {r.pk for r in escalate}
+    if both:
+        Notice.objects.filter(pk__in=sorted(both), overdue_since__isnull=True, escalated_at__isnull=True).update(
+            overdue_since=since, escalated_at=now)
+    if only := [r.pk for r in overdue if r.pk not in both]:
+        Notice.objects.filter(pk__in=only, overdue_since__isnull=True).update(overdue_since=since)
+    if only := [r.pk for r in escalate if r.pk not in both]:
+        Notice.objects.filter(pk__in=only, escalated_at__isnull=True).update(escalated_at=now)
 
 
 def _reminders(owed: QuerySet[Notice], today: dt.date, settings_for: _Settings, result: SweepResult) -> None:
     """Reminders before the deadline: the most urgent reminder day not yet passed."""
-    settings_for.load(_issuing_units(owed, today))
-    horizon = max([3] + [d for s in settings_for.by_unit.values() for d in _reminder_days(s)])
+    issuing = _issuing_units(owed, today)
+    settings_for.load(issuing)
+    horizon = max([3] + [d for pk in issuing for d in _reminder_days(settings_for(pk))])
     upcoming = owed.filter(deadline__gte=today, deadline__lte=today + dt.timedelta(days=horizon))
-    for notices in _batches(upcoming):
-        settings_for.load(n.issuing_unit for n in notices)
-        responders = recipients.holders_by_unit({n.unit_id for n in notices}, scope.RECT_RESPOND_ROLES)
+    for rows in _batches(upcoming):
+        settings_for.load(r.issuing_unit_id for r in rows)
+        responders = recipients.holders_by_unit({r.unit_id for r in rows}, scope.RECT_RESPOND_ROLES)
+        due: dict[int, int] = {}
+        for r in rows:
+            days = [d for d in _reminder_days(settings_for(r.issuing_unit_id)) if (r.deadline - today).days <= d]
+            if days and responders[r.unit_id]:
+                due[r.pk] = min(days)
+        shown = _shown(due)
         messages: list[notify.Message] = []
         owners: list[int] = []
-        for n in notices:
-            left = (n.deadline - today).days
-            due = [d for d in _reminder_days(settings_for(n.issuing_unit)) if left <= d]
-            if not due or not responders[n.unit_id]:
+        for r in rows:
+            n = shown.get(r.pk)
+            if n is None:
                 continue
-            d = min(due)
+            left = (r.deadline - today).days
             composed = _compose(
-                f"rect:notice:{n.pk}:due:{n.deadline}:{d}", responders[n.unit_id], n.unit, _link(n),
-                (N_("%(number)s: deadline %(deadline)s"), {"number": n.number, "deadline": n.deadline.isoformat()}),
+                f"rect:notice:{r.pk}:due:{r.deadline}:{due[r.pk]}", responders[r.unit_id], n.unit, _link(n),
+                (N_("%(number)s: deadline %(deadline)s"), {"number": n.number, "deadline": r.deadline.isoformat()}),
                 (N_("%(days)d days left to submit the feedback on %(title)s."), {"days": left, "title": n.title}))
             messages += composed
-            owners += [n.pk] * len(composed)
+            owners += [r.pk] * len(composed)
         if messages:
             sent = _per_item(owners, _send(messages))
             result.reminders += sum(1 for n in sent.values() if n)
             result.messages += sum(sent.values())
 
 
-def _escalations(owed: QuerySet[Notice], today: dt.date, settings_for: _Settings, result: SweepResult) -> None:
-    """Escalation: N days overdue → the secretary one level up, once per deadline."""
-    for notices in _batches(owed.filter(deadline__lt=today, escalated_at__isnull=True)):
-        settings_for.load(n.issuing_unit for n in notices)
-        due = [n for n in notices if (today - n.deadline).days >= settings_for(n.issuing_unit).escalate_after_days]
-        if not due:
-            continue
-        above = recipients.secretaries_above_each([n.unit for n in due], levels=1)
-        messages: list[notify.Message] = []
-        for n in due:
-            if above[n.unit_id]:
-                messages += _compose(
-                    f"rect:notice:{n.pk}:escalate:{n.deadline}", above[n.unit_id], n.unit, _link(n),
-                    (N_("Escalated: %(number)s overdue"), {"number": n.number}),
-                    (N_("%(unit)s is %(days)d days late with the feedback on %(title)s."), {
-                        "unit": n.unit.name, "days": (today - n.deadline).days, "title": n.title}))
-        with transaction.atomic():  # the batch's messages and its marks commit together
-            if messages:
-                result.messages += sum(_send(messages))
-            Notice.objects.filter(pk__in=[n.pk for n in due], escalated_at__isnull=True).update(
-                escalated_at=clock.now())
-        result.escalations += len(due)
-
-
 def _preventive_actions(today: dt.date, result: SweepResult) -> None:
     """Preventive actions past their due date: remind the owner once per due date."""
     late = PreventiveAction.objects.filter(status__in=(PreventiveStatus.PROPOSED, PreventiveStatus.OPEN),
-                                           due_on__lt=today, owner__isnull=False).select_related("owner", "unit")
-    for actions in _batches(late):
+                                           due_on__lt=today, owner__isnull=False)
+    for rows in _batches(late, ("pk",)):
+        actions = late.filter(pk__in=[r.pk for r in rows]).select_related("owner", "unit").order_by("pk")
         messages: list[notify.Message] = []
         owners: list[int] = []
         for a in actions:
@@ -305,6 +343,6 @@ def _preventive_actions(today: dt.date, result: SweepResult) -> None:
         result.messages += sum(sent.values())
 
 
-def _issuing_units(owed: QuerySet[Notice], today: dt.date) -> list[Unit]:
-    ids = owed.filter(deadline__gte=today).values_list("issuing_unit_id", flat=True).distinct()
-    return list(Unit.objects.filter(pk__in=ids))
+def _issuing_units(owed: QuerySet[Notice], today: dt.date) -> list[int]:
+    """The units that issued the notices still running."""
+    return list(owed.filter(deadline__gte=today).order_by().values_list("issuing_unit_id", flat=True).distinct())

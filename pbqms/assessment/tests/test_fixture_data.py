@@ -50,11 +50,13 @@ def exact(value: str) -> Decimal:
     return out
 
 
-ALL = pytest.mark.parametrize("name", sorted(SCHEMES))
+ALL = pytest.mark.parametrize("name", ["dongli", "liukao"])  # the branch schemes; member_points below
 
 
 def test_registry():
-    assert SCHEMES == {"liukao": LIUKAO, "dongli": DONGLI}
+    from pbqms.assessment.fixtures import MEMBER_POINTS
+
+    assert SCHEMES == {"liukao": LIUKAO, "dongli": DONGLI, "member_points": MEMBER_POINTS}
 
 
 # ---- 钱营孜 “六考一评” ----------------------------------------------------------------------------
@@ -247,3 +249,15 @@ def test_no_app_usage_is_scored(name):
     for text in texts(SCHEMES[name]):
         for word in FORBIDDEN:
             assert word not in text, f"{word} in {text[:40]}"
+
+
+def test_member_points_scheme():
+    """党员量化积分: members, 100 points, scored by evidence (never by app activity), one item fed by
+    the year-end evaluation of the member's targets."""
+    from pbqms.assessment.fixtures import MEMBER_POINTS
+
+    assert MEMBER_POINTS["target_kind"] == "member" and MEMBER_POINTS["stars"] == []
+    assert points(items(MEMBER_POINTS, {"work", "interactive"})) == Decimal(100)
+    assert any(i.get("metric") == "objectives.member_target_score" for i in items(MEMBER_POINTS))
+    for text in texts(MEMBER_POINTS):
+        assert not any(word in text for word in ("登录", "点击", "学习时长", "点赞", "转发", "打卡"))

@@ -208,3 +208,12 @@ def test_a_unit_figure_cannot_score_members(tree, admin_user):
     with pytest.raises(ValidationError) as e:
         schemes.load_scheme(admin_user, tree.b01, 2026, data)
     assert "ZZ01" in " ".join(e.value.messages)
+
+
+def test_documents_link_to_the_items_they_serve(setup, tree, admin_user):
+    """A document naming assessment item codes links to the published scheme holding them."""
+    from pbqms.assessment import selectors
+
+    found = selectors.item_lookup(["DJ01", "XX99"])
+    assert found["DJ01"][0] == "三会一课" and f"/assessment/schemes/{setup.scheme.pk}/" == found["DJ01"][1]
+    assert "XX99" not in found

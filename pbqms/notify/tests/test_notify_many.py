@@ -142,6 +142,8 @@ def test_secretaries_above_each_equals_secretaries_above(users, tree, django_ass
     units = [tree.grp, tree.sub1, tree.b01, tree.g1, tree.b02, tree.sub2, tree.b03]
     for levels in (1, 2, 5):
         with django_assert_max_num_queries(1):  # none when no unit has that many levels above
-            found = selectors.secretaries_above_each(units, levels=levels)
+            found = selectors.secretaries_above_each({u.pk: u.path for u in units}, levels=levels)
         assert found == {u.pk: list(selectors.secretaries_above(u, levels=levels)) for u in units}
-    assert selectors.secretaries_above_each([tree.b01])[tree.b01.pk] == [users[Role.COMMITTEE_SECRETARY]]
+    assert selectors.secretaries_above_each({tree.b01.pk: tree.b01.path}) == {
+        tree.b01.pk: [users[Role.COMMITTEE_SECRETARY]]}
+    assert selectors.secretaries_above_each({}) == {}

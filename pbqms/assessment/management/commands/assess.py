@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -141,7 +141,7 @@ class Command(BaseCommand):
 
     def do_load_fixture(self, user: Any, options: dict[str, Any]) -> None:
         owner = self._owner(user, options["owner"])
-        scheme = schemes.load_scheme(user, owner, options["year"], SCHEMES[options["name"]])
+        scheme = schemes.load_scheme(user, owner, options["year"], cast("dict[str, Any]", SCHEMES[options["name"]]))
         if options["publish"]:
             scheme = schemes.publish_scheme(user, scheme)
         self.stdout.write(_("Scheme %(id)s “%(name)s” %(year)s v%(version)s: %(n)s items, %(status)s.")
