@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/pbqms
 PYTEST_ARGS ?= -n 2  # two workers: the suite runs twice (SQLite, PostgreSQL) and CI must stay well under 30 min
 
-.PHONY: install demo test test-sqlite test-postgres test-browser-check lint bench bench-rectification bench-activities bench-documents bench-objectives messages clean
+.PHONY: install demo test test-sqlite test-postgres test-browser-check lint bench bench-rectification bench-activities bench-documents bench-objectives bench-assessment messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,8 @@ bench-documents: install
 	$(BIN)/python bench/documents.py $(BENCH_ARGS)
 bench-objectives: install
 	$(BIN)/python bench/objectives.py $(BENCH_ARGS)
+bench-assessment: install
+	$(BIN)/python bench/assessment.py $(BENCH_ARGS)
 
 ## Rebuild the translation catalogues (needs GNU gettext)
 messages: install

@@ -424,11 +424,13 @@ class Result(models.Model):
 
     # Derived rows, rebuilt in bulk by results.compute: no database-level foreign keys, whose
     # per-row checks at commit would cost more than the computation (decision 0006).
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="results", db_constraint=False)
+    # The composite indexes below serve every lookup, so no single-column index per key either.
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="results", db_constraint=False,
+                               db_index=False)
     unit = models.ForeignKey(Unit, on_delete=models.DO_NOTHING, related_name="+", verbose_name=_("unit"),
-                             db_constraint=False)
+                             db_constraint=False, db_index=False)
     member = models.ForeignKey("members.Member", on_delete=models.DO_NOTHING, null=True, blank=True,
-                               related_name="+", verbose_name=_("member"), db_constraint=False)
+                               related_name="+", verbose_name=_("member"), db_constraint=False, db_index=False)
     org_path = models.CharField(_("tree path"), max_length=255)
     total = models.DecimalField(_("total"), max_digits=7, decimal_places=2)
     base = models.DecimalField(_("indicator points"), max_digits=7, decimal_places=2)

@@ -3,13 +3,15 @@ escalation to the secretary one level up, all through pbqms.notify.
 
 Every message carries a key naming the notice, the event and the deadline it is about, and
 pbqms.notify files a key to a person once (a new deadline after a return re-arms the reminders).
-The sweep goes through the notices in batches of NOTICE_BATCH: the recipients of a whole batch
-are read in a few queries, its messages filed with one notify_many() call, and the batch's marks
-(overdue_since, escalated_at) written with one UPDATE in the same transaction as its messages.
-So the sweep can run twice, or be killed half-way and run again, and nobody hears anything twice
-and nothing is lost: a batch is filed and marked entirely or not at all; the reminders, which mark
-nothing, rest on the keys alone. Overdue marking of findings is a set of idempotent UPDATEs done in
-committed batches.
+
+The daily sweep works in batches, in a number of queries that does not grow with the number of
+notices: findings past their deadline are flagged BATCH at a time (one UPDATE … RETURNING each,
+the totals adjusted in the same transaction); notices NOTICE_BATCH at a time, each batch read as
+light rows, its recipients read for the whole batch, its messages filed with notify_many() and
+its marks (overdue_since, escalated_at) written in the same transaction as its messages. So the
+sweep can run twice, or be killed half-way and run again, and nobody hears anything twice and
+nothing is lost: a batch is filed and marked entirely or not at all, so a rerun takes up exactly
+the notices still unmarked; the reminders, which mark nothing, rest on the keys alone.
 """
 
 from __future__ import annotations
@@ -139,11 +141,12 @@ def _mark_overdue_findings(today: dt.date) -> int:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [True, chunk[0], chunk[-1], False, today, *OWED_FINDING])
             rows = cursor.fetchall()
+            # a date, or its ISO text on SQLite: the year is its first four characters
+            per_path = Counter((path, str(found_on)[:4]) for path, found_on in rows)
             deltas: tally.Deltas = Counter()
-            for path, found_on in rows:
-                year = str(found_on)[:4]  # a date, or its ISO text on SQLite
+            for (path, year), n in per_path.items():
                 for uid in tally.path_ids(path):
-                    deltas[(uid, f"{stats.PREFIX}{year}:overdue")] += 1
+                    deltas[(uid, f"{stats.PREFIX}{year}:overdue")] += n
             tally.apply(deltas)
             marked += len(rows)
     return marked

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -23,8 +24,11 @@ from pbqms.core import clock
 from pbqms.notify import selectors as recipients
 from pbqms.notify import services as notify
 from pbqms.notify.models import Delivery, Notification
-from pbqms.rectification import numbering, reminders, stats
+from pbqms.orgs import tally
+from pbqms.orgs.models import UnitTally
+from pbqms.rectification import numbering, reminders, services, stats
 from pbqms.rectification.models import (
+    OWED_FINDING,
     OWED_NOTICE,
     Finding,
     Notice,
@@ -34,7 +38,7 @@ from pbqms.rectification.models import (
 )
 from pbqms.rectification.reminders import SweepResult, sweep_deadlines
 
-from .factories import SECRETARY, STAFF, issued_notice, today
+from .factories import SECRETARY, STAFF, finding, issued_notice, today
 
 WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=1a2b3c4d-aaaa-bbbb-cccc-0123456789ab"
 
@@ -60,10 +64,28 @@ def _legacy_issuers(notice: Notice) -> list[Any]:
     return list(users.values())
 
 
+def legacy_mark_overdue_findings(today: dt.date) -> int:
+    marked = 0
+    while True:
+        with transaction.atomic():
+            rows = list(Finding.objects.select_for_update(skip_locked=True)
+                        .filter(status__in=OWED_FINDING, deadline__lt=today, overdue=False)
+                        .values_list("pk", "org_path", "found_on")[:5000])
+            if not rows:
+                return marked
+            Finding.objects.filter(pk__in=[r[0] for r in rows]).update(overdue=True)
+            deltas: tally.Deltas = Counter()
+            for _pk, path, found_on in rows:
+                for uid in tally.path_ids(path):
+                    deltas[(uid, f"{stats.PREFIX}{found_on.year}:overdue")] += 1
+            tally.apply(deltas)
+            marked += len(rows)
+
+
 def legacy_sweep(day: dt.date) -> SweepResult:
     """The sweep before batching (kept here as the reference the batched sweep must equal)."""
     result = SweepResult()
-    result.findings_overdue = reminders._mark_overdue_findings(day)
+    result.findings_overdue = legacy_mark_overdue_findings(day)
     link = lambda n: reverse("rectification:notice", args=[n.pk])  # noqa: E731
     owed = Notice.objects.filter(status__in=OWED_NOTICE).select_related("unit", "issuing_unit", "created_by")
     for n in owed.filter(deadline__lt=day, overdue_since__isnull=True):
@@ -139,6 +161,12 @@ def world(tree, users):
                               (users[STAFF], tree.b01, 6), (users[STAFF], tree.b01, 9), (users[STAFF], tree.b02, 11),
                               (staff2, tree.b03, 9), (users[STAFF], tree.b01, 12)):
         made.append(issued_notice(staff, unit, n=1, deadline_days=days))
+    # a notice on findings of last year: the totals of two years move
+    last_year = [finding(users[STAFF], tree.b02, item=f"DJ-2.{i}", found_on=today() - dt.timedelta(days=400 + i))
+                 for i in (1, 2)]
+    made.append(services.issue_notice(users[STAFF], services.draft_notice(
+        users[STAFF], unit=tree.b02, findings=last_year, title="去年检查问题整改", requirement="逐条整改。",
+        deadline=today() + dt.timedelta(days=1))))
     for i, (owner, due) in enumerate(((users[SECRETARY], 3), (users[Role.BRANCH_COMMITTEE], 1), (gone, 1),
                                       (users[SECRETARY], 20))):
         PreventiveAction.objects.create(key=f"manual:{i}", trigger=PreventiveTrigger.MANUAL, unit=tree.b01,
@@ -147,15 +175,18 @@ def world(tree, users):
     return {"notices": made, "day": today() + dt.timedelta(days=DAY_OFFSET), "users": users}
 
 
-def snapshot() -> tuple[list[tuple], list[tuple], list[tuple]]:
-    """What the sweep filed and marked, without ids or times."""
+def snapshot() -> tuple[list[tuple], ...]:
+    """What the sweep filed and marked (messages, deliveries, notices' and findings' marks with
+    the totals), without ids or times."""
     messages = sorted(Notification.objects.values_list("recipient_id", "key", "title", "body", "link", "unit_id",
                                                        "org_path"))
     deliveries = sorted(Delivery.objects.values_list("channel", "target", "key", "title", "body", "org_path",
                                                      "notification__recipient_id"), key=repr)
     marks = sorted((pk, since, at is not None) for pk, since, at in
                    Notice.objects.values_list("pk", "overdue_since", "escalated_at"))
-    return messages, deliveries, marks
+    findings = sorted(Finding.objects.values_list("pk", "overdue"))
+    totals = sorted(UnitTally.objects.filter(key__startswith=stats.PREFIX, n__gt=0).values_list("unit_id", "key", "n"))
+    return messages, deliveries, marks, findings, totals
 
 
 def undo(before: tuple[int, int]) -> None:
@@ -199,9 +230,14 @@ def test_the_batched_sweep_files_what_the_old_sweep_filed(world, tagged):
     assert new[0] == old[0], "the in-app messages differ"
     assert new[1] == old[1], "the e-mail and group-chat deliveries differ"
     assert new[2] == old[2], "the overdue and escalation marks differ"
+    assert new[3] == old[3], "the findings' overdue flags differ"
+    assert new[4] == old[4], "the totals differ"
     assert vars(new_result) == vars(old_result)
     # the case is not empty: every kind of message, both languages, the robot
-    assert (new_result.notices_overdue, new_result.escalations) == (4, 3)  # one is 2 days late only
+    assert (new_result.notices_overdue, new_result.escalations) == (5, 4)  # one is 2 days late only
+    assert new_result.findings_overdue == 6
+    overdue_years = {key.split(":")[1] for _u, key, _n in new[4] if key.endswith(":overdue")}
+    assert overdue_years == {str(today().year), str((today() - dt.timedelta(days=400)).year)}
     assert new_result.reminders >= 2 and new_result.preventive_overdue == 2
     titles = {t for _uid, _k, t, *_rest in new[0]}
     assert any(t.startswith("[en] ") for t in titles) and any(t.startswith("[zh-hans] ") for t in titles)
@@ -302,6 +338,7 @@ def test_small_batches_file_what_one_batch_files(world, monkeypatch):
     whole = snapshot()
     undo(before)
     monkeypatch.setattr(reminders, "NOTICE_BATCH", 2)
+    monkeypatch.setattr(reminders, "BATCH", 1)
     monkeypatch.setattr(notify, "BATCH", 3)
     assert vars(sweep_deadlines(day)) == vars(one)
     assert snapshot() == whole
