@@ -134,7 +134,6 @@ class Message:
     chat: bool = True
 
 
-@transaction.atomic
 def notify(*, key: str, recipients: Iterable[Any], title: str, body: str, link: str = "",
            unit: Unit | None = None, email: bool = True, chat: bool = True) -> int:
     """File a message for each recipient that has none with this `key` yet; queue an e-mail to each
@@ -143,6 +142,7 @@ def notify(*, key: str, recipients: Iterable[Any], title: str, body: str, link: 
 
     Calling it again with the same key adds nothing, so reminder sweeps may run as often as they
     like. Inactive accounts are skipped. The deliveries leave after the transaction commits.
+    (One message for notify_many(), which holds the transaction.)
     """
     return notify_many([Message(key=key, recipients=tuple(recipients), title=title, body=body, link=link,
                                 unit=unit, email=email, chat=chat)])[0]

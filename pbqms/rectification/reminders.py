@@ -47,8 +47,8 @@ from .models import (
     RectificationSettings,
 )
 
-BATCH = 5000  # findings marked overdue per transaction
-NOTICE_BATCH = 1000  # notices (or preventive actions) per batch of messages
+BATCH = 10000  # findings marked overdue per transaction
+NOTICE_BATCH = 2000  # notices (or preventive actions) per batch of messages
 
 
 Text = tuple[str, dict[str, Any]]  # a msgid marked with gettext_noop, and its parameters
