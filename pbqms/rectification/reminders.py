@@ -27,7 +27,7 @@ from django.db.models import Case, DateField, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from pbqms import scope
 from pbqms.core import clock
@@ -91,23 +91,23 @@ def _link(notice: Notice) -> str:
 
 def on_issued(notice: Notice) -> None:
     _tell(f"rect:notice:{notice.pk}:issued", _responders(notice.unit), notice.unit, _link(notice),
-          (N_("Rectification notice %(number)s"), {"number": notice.number}),
-          (N_("%(unit)s: %(title)s. Submit the feedback by %(deadline)s."), {
+          (gettext_noop("Rectification notice %(number)s"), {"number": notice.number}),
+          (gettext_noop("%(unit)s: %(title)s. Submit the feedback by %(deadline)s."), {
               "unit": notice.unit.name, "title": notice.title, "deadline": notice.deadline.isoformat()}))
 
 
 def on_answered(notice: Notice) -> None:
     rounds = notice.rounds
     _tell(f"rect:notice:{notice.pk}:answered:{rounds}", _issuers(notice), notice.unit, _link(notice),
-          (N_("Feedback on %(number)s"), {"number": notice.number}),
-          (N_("%(unit)s submitted its feedback: verify the fixes."), {"unit": notice.unit.name}))
+          (gettext_noop("Feedback on %(number)s"), {"number": notice.number}),
+          (gettext_noop("%(unit)s submitted its feedback: verify the fixes."), {"unit": notice.unit.name}))
 
 
 def on_returned(notice: Notice, reason: str) -> None:
     _tell(f"rect:notice:{notice.pk}:returned:{notice.rounds}", _responders(notice.unit), notice.unit,
           _link(notice),
-          (N_("%(number)s returned"), {"number": notice.number}),
-          (N_("Reason: %(reason)s. New deadline: %(deadline)s."), {
+          (gettext_noop("%(number)s returned"), {"number": notice.number}),
+          (gettext_noop("Reason: %(reason)s. New deadline: %(deadline)s."), {
               "reason": reason, "deadline": notice.deadline.isoformat()}))
 
 
@@ -255,16 +255,16 @@ def _late_notices(owed: QuerySet[Notice], today: dt.date, settings_for: _Setting
                 told += _compose(
                     f"rect:notice:{r.pk}:overdue:{r.deadline}",
                     responders[r.unit_id] + _with_author(issuers[r.issuing_unit_id], n), n.unit, _link(n),
-                    (N_("%(number)s is overdue"), {"number": n.number}),
-                    (N_("%(unit)s has not submitted its feedback; the deadline was %(deadline)s."), {
+                    (gettext_noop("%(number)s is overdue"), {"number": n.number}),
+                    (gettext_noop("%(unit)s has not submitted its feedback; the deadline was %(deadline)s."), {
                         "unit": n.unit.name, "deadline": r.deadline.isoformat()}))
         escalated: list[notify.Message] = []
         for r in escalate:
             if above[r.unit_id] and (n := shown.get(r.pk)) is not None:
                 escalated += _compose(
                     f"rect:notice:{r.pk}:escalate:{r.deadline}", above[r.unit_id], n.unit, _link(n),
-                    (N_("Escalated: %(number)s overdue"), {"number": n.number}),
-                    (N_("%(unit)s is %(days)d days late with the feedback on %(title)s."), {
+                    (gettext_noop("Escalated: %(number)s overdue"), {"number": n.number}),
+                    (gettext_noop("%(unit)s is %(days)d days late with the feedback on %(title)s."), {
                         "unit": n.unit.name, "days": (today - r.deadline).days, "title": n.title}))
         with transaction.atomic():  # the batch's messages and its marks commit together
             for messages in (told, escalated):
@@ -315,8 +315,10 @@ def _reminders(owed: QuerySet[Notice], today: dt.date, settings_for: _Settings, 
             left = (r.deadline - today).days
             composed = _compose(
                 f"rect:notice:{r.pk}:due:{r.deadline}:{due[r.pk]}", responders[r.unit_id], n.unit, _link(n),
-                (N_("%(number)s: deadline %(deadline)s"), {"number": n.number, "deadline": r.deadline.isoformat()}),
-                (N_("%(days)d days left to submit the feedback on %(title)s."), {"days": left, "title": n.title}))
+                (gettext_noop("%(number)s: deadline %(deadline)s"),
+                 {"number": n.number, "deadline": r.deadline.isoformat()}),
+                (gettext_noop("%(days)d days left to submit the feedback on %(title)s."),
+                 {"days": left, "title": n.title}))
             messages += composed
             owners += [r.pk] * len(composed)
         if messages:
@@ -337,8 +339,8 @@ def _preventive_actions(today: dt.date, result: SweepResult) -> None:
             composed = _compose(
                 f"rect:preventive:{a.pk}:overdue:{a.due_on}", [a.owner], a.unit,
                 reverse("rectification:preventive", args=[a.pk]),
-                (N_("Preventive action overdue: %(title)s"), {"title": a.title}),
-                (N_("It was due on %(due)s."), {"due": a.due_on.isoformat()}))
+                (gettext_noop("Preventive action overdue: %(title)s"), {"title": a.title}),
+                (gettext_noop("It was due on %(due)s."), {"due": a.due_on.isoformat()}))
             messages += composed
             owners += [a.pk] * len(composed)
         sent = _per_item(owners, _send(messages))

@@ -127,3 +127,21 @@ def test_the_command_runs_the_sweep(tree, users, capsys):
     issued_notice(users[STAFF], tree.b01, n=1, deadline_days=2)
     call_command("sweep_deadlines", "--today", (today() + dt.timedelta(days=3)).isoformat())
     assert "notices newly overdue: 1" in capsys.readouterr().out
+
+
+def test_sweep_messages_read_in_each_recipients_language(tree, users):
+    """The sweep's texts are in the catalogue: a Chinese reader gets Chinese, an English one English."""
+    notice = issued_notice(users[STAFF], tree.b01, n=1, deadline_days=3)
+    secretary = users[SECRETARY]
+    secretary.language = "zh-hans"
+    secretary.save(update_fields=["language"])
+    committee = users[Role.BRANCH_COMMITTEE]
+    committee.language = "en"
+    committee.save(update_fields=["language"])
+    sweep_deadlines(today())
+    key = f"rect:notice:{notice.pk}:due:{notice.deadline}:3"
+    zh = Notification.objects.get(recipient=secretary, key=key)
+    en = Notification.objects.get(recipient=committee, key=key)
+    assert zh.title == f"{notice.number}：期限 {notice.deadline.isoformat()}"
+    assert "整改反馈期限还有 3 天" in zh.body
+    assert en.body.startswith("3 days left to submit the feedback")
