@@ -16,6 +16,7 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -72,78 +73,117 @@ def rules() -> list[ComplianceRule]:
     return list(ComplianceRule.objects.filter(active=True).select_related("unit").order_by("code"))
 
 
-def _rule_sql(rule: ComplianceRule, window: list[Period], today: dt.date, unit_filter: str) -> tuple[str, list]:
-    state, rec = ComplianceState._meta.db_table, ActivityRecord._meta.db_table
-    params: list = []
-    values = []
-    for p in window:
-        risk_from = p.end - dt.timedelta(days=rule.remind_days)
-        values.append("(%s, %s, %s, %s)")
-        params += [p.start, p.end, p.month, risk_from]
-    record_filter = ""
-    if rule.host == "secretary":
-        record_filter += " AND r.host_is_secretary"
-    if rule.min_attendance:
-        record_filter += " AND r.attendance_rate >= %s"
-    kinds = TARGET_KINDS[RuleTarget(rule.target)]
-    unit_where = f"u.kind IN ({', '.join(['%s'] * len(kinds))}) AND u.dissolved_on IS NULL"
-    unit_params: list = list(kinds)
-    if rule.unit_id:
-        unit_where += " AND u.path LIKE %s"
-        unit_params.append(rule.unit.path + "%")  # type: ignore[union-attr]
-    sql = f"""
-        WITH periods (p_start, p_end, p_month, p_risk) AS (VALUES {', '.join(values)}),
+def _month_starts(p: Period) -> list[dt.date]:
+    out, m = [], p.start.replace(day=1)
+    while m <= p.end:
+        out.append(m)
+        m = (m + dt.timedelta(days=32)).replace(day=1)
+    return out
+
+
+def _window_rows(chosen: list[ComplianceRule], windows: dict[int, list[Period]],
+                 today: dt.date) -> tuple[str, list[Any], str, list[Any]]:
+    """The rules' periods as two VALUES lists: one row per rule and period, carrying everything
+    the statement needs to decide (whom it applies to, threshold, warning day); and one row per
+    rule, period and month, so a record finds its periods by equality on (kind, month) — a hash
+    join — instead of a date-range test against every period of its kind."""
+    values, params, months, mparams = [], [], [], []
+    for rule in chosen:
+        prefix = rule.unit.path if rule.unit_id else ""  # type: ignore[union-attr]
+        for p in windows[rule.pk]:
+            values.append("(%s, %s, %s, %s, %s, %s, %s, %s)")
+            params += [rule.pk, TARGET_KINDS[RuleTarget(rule.target)][0], prefix, p.start, p.end, p.month,
+                       p.end - dt.timedelta(days=rule.remind_days), rule.min_count]
+            for m in _month_starts(p):
+                months.append("(%s, %s, %s, %s, %s, %s)")
+                mparams += [rule.pk, p.start, rule.kind, m, rule.host == "secretary", rule.min_attendance or 0]
+    return ", ".join(values), params, ", ".join(months), mparams
+
+
+def _states_sql(values: str, months: str, unit_filter: str) -> str:
+    """One statement for every rule and period of the window: the records are read once and
+    counted per unit, rule and period; each unit's state is decided; the result is compared with
+    the stored states in one join, and only what is new or changed is written (ON CONFLICT for
+    the changed ones). A nightly run that changes little writes little. (A unit's move re-paths
+    its states with every other record: orgs.services.move_unit.)"""
+    state, rec, unit = ComplianceState._meta.db_table, ActivityRecord._meta.db_table, Unit._meta.db_table
+    month_of = ("r.held_on - CAST(EXTRACT(DAY FROM r.held_on) AS INTEGER) + 1" if connection.vendor == "postgresql"
+                else "STRFTIME('%%Y-%%m-01', r.held_on)")
+    return f"""
+        WITH w (rule_id, target, prefix, p_start, p_end, p_month, p_risk, need) AS (VALUES {values}),
+        wm (rule_id, p_start, kind, r_month, by_sec, min_att) AS (VALUES {months}),
         counts AS (
-            SELECT r.unit_id AS unit_id, p.p_start AS p_start, COUNT(*) AS n
-            FROM {rec} r JOIN periods p ON r.held_on >= p.p_start AND r.held_on <= p.p_end
-            WHERE r.kind = %s{record_filter}
-            GROUP BY r.unit_id, p.p_start)
-        INSERT INTO {state} (rule_id, unit_id, org_path, period_start, period_end, month, required, done, status,
-                             finding_raised, evaluated_at)
-        SELECT %s, u.id, u.path, p.p_start, p.p_end, p.p_month, %s, COALESCE(c.n, 0),
-               CASE WHEN COALESCE(c.n, 0) >= %s THEN 'met'
-                    WHEN p.p_end < %s THEN 'missed'
-                    WHEN p.p_risk <= %s THEN 'at_risk'
-                    ELSE 'open' END,
-               %s, %s
-        FROM {Unit._meta.db_table} u CROSS JOIN periods p
-        LEFT JOIN counts c ON c.unit_id = u.id AND c.p_start = p.p_start
-        WHERE {unit_where}{unit_filter}
+            SELECT r.unit_id AS unit_id, wm.rule_id AS rule_id, wm.p_start AS p_start, COUNT(*) AS n
+            FROM {rec} r JOIN wm ON r.kind = wm.kind AND {month_of} = wm.r_month
+            WHERE r.held_on >= %s AND r.held_on <= %s{unit_filter.replace('u.id', 'r.unit_id')}
+              AND (NOT wm.by_sec OR r.host_is_secretary) AND r.attendance_rate >= wm.min_att
+            GROUP BY r.unit_id, wm.rule_id, wm.p_start),
+        computed AS (
+            SELECT w.rule_id AS rule_id, u.id AS unit_id, u.path AS org_path, w.p_start AS p_start,
+                   w.p_end AS p_end, w.p_month AS p_month, w.need AS need, COALESCE(c.n, 0) AS done,
+                   CASE WHEN COALESCE(c.n, 0) >= w.need THEN 'met'
+                        WHEN w.p_end < %s THEN 'missed'
+                        WHEN w.p_risk <= %s THEN 'at_risk'
+                        ELSE 'open' END AS status
+            FROM {unit} u JOIN w ON u.kind = w.target AND (w.prefix = '' OR u.path LIKE w.prefix || '%%')
+            LEFT JOIN counts c ON c.unit_id = u.id AND c.rule_id = w.rule_id AND c.p_start = w.p_start
+            WHERE u.dissolved_on IS NULL{unit_filter}),
+        stored AS (
+            SELECT s.unit_id, s.rule_id, s.period_start, s.done, s.status, s.required
+            FROM {state} s
+            WHERE s.period_start >= %s AND s.period_start <= %s{unit_filter.replace('u.id', 's.unit_id')})
+        INSERT INTO {state} AS s (rule_id, unit_id, org_path, period_start, period_end, month, required, done,
+                                  status, finding_raised, evaluated_at)
+        SELECT c.rule_id, c.unit_id, c.org_path, c.p_start, c.p_end, c.p_month, c.need, c.done, c.status, %s, %s
+        FROM computed c LEFT JOIN stored o
+             ON o.unit_id = c.unit_id AND o.rule_id = c.rule_id AND o.period_start = c.p_start
+        WHERE o.unit_id IS NULL OR o.done <> c.done OR o.status <> c.status OR o.required <> c.need
         ON CONFLICT (unit_id, rule_id, period_start) DO UPDATE SET
             done = excluded.done, status = excluded.status, required = excluded.required,
-            org_path = excluded.org_path, evaluated_at = excluded.evaluated_at
+            org_path = excluded.org_path, period_end = excluded.period_end, month = excluded.month,
+            evaluated_at = excluded.evaluated_at
     """
-    head = [rule.kind] + ([rule.min_attendance] if rule.min_attendance else [])
-    tail = [rule.pk, rule.min_count, rule.min_count, today, today, False, clock.now()] + unit_params
-    return sql, params + head + tail
 
 
 def evaluate(*, start: dt.date, end: dt.date, unit: Unit | None = None,
              only: Iterable[ComplianceRule] | None = None) -> int:
     """(Re)compute the states of every period overlapping [start, end] that has begun, for every
-    unit (or just `unit`), and bring the heat map's totals of the months touched up to date."""
+    unit (or just `unit`), and bring the heat map's totals of the months touched up to date.
+    Returns the number of states written (a state that did not change is not rewritten)."""
     today = clock.today()
-    touched: set[dt.date] = set()
-    written = 0
     unit_filter, extra = "", []
     if unit is not None:
         unit_filter, extra = " AND u.id = %s", [unit.pk]
+    chosen = list(only) if only is not None else rules()
+    windows = {r.pk: [p for p in periods(r.frequency, start, end) if p.start <= today] for r in chosen}
+    chosen = [r for r in chosen if windows[r.pk]]
+    if not chosen:
+        return 0
+    months = sorted({p.month for r in chosen for p in windows[r.pk]})
+    first = min(p.start for r in chosen for p in windows[r.pk])
+    last = max(p.end for r in chosen for p in windows[r.pk])
+    values, params, month_rows, month_params = _window_rows(chosen, windows, today)
+    now = clock.now()
     with transaction.atomic(), connection.cursor() as cur:
-        chosen = list(only) if only is not None else rules()
-        windows = {r.pk: [p for p in periods(r.frequency, start, end) if p.start <= today] for r in chosen}
-        months = sorted({p.month for w in windows.values() for p in w})
         before = _unit_counts(unit, months) if unit is not None else None
-        for rule in chosen:
-            window = windows[rule.pk]
-            if not window:
-                continue
-            sql, params = _rule_sql(rule, window, today, unit_filter)
-            cur.execute(sql, params + extra)
-            written += max(cur.rowcount, 0)
-            touched |= {p.month for p in window}
-        if touched and unit is None:
-            rebuild_tallies(sorted(touched))
-        elif touched and unit is not None and before is not None:
+        if connection.vendor == "postgresql" and unit is None:
+            # A full evaluation joins millions of rows: room for the hash joins in memory, and no
+            # nested loops (the planner cannot see through the VALUES lists and guesses few rows).
+            cur.execute("SET LOCAL work_mem = '256MB'")
+            cur.execute("SET LOCAL enable_nestloop = off")
+        cur.execute(_states_sql(values, month_rows, unit_filter),
+                    params + month_params + [first, last] + extra + [today, today] + extra + [first, last] + extra
+                    + [False, now])
+        written = max(cur.rowcount, 0)
+        if connection.vendor == "sqlite":  # its rowcount misses a statement that starts WITH
+            cur.execute("SELECT changes()")
+            written = (cur.fetchone() or [0])[0]
+        if unit is None:
+            if written:  # only the months in which a state changed
+                cur.execute(f"SELECT DISTINCT month FROM {ComplianceState._meta.db_table} WHERE evaluated_at = %s "
+                            "AND period_start >= %s AND period_start <= %s", [now, first, last])
+                rebuild_tallies(sorted({row[0] for row in cur.fetchall()}))
+        elif before is not None:
             _apply_delta(unit, before, _unit_counts(unit, months))
     return written
 
@@ -177,28 +217,61 @@ def _apply_delta(unit: Unit, before: dict[tuple[dt.date, str], int],
 
 
 def rebuild_tallies(months: list[dt.date]) -> None:
-    """Subtree totals per month for the heat map, rebuilt from the states: for each depth, the
-    states grouped by their ancestor at that depth (its id is a fixed slice of the path)."""
+    """Subtree totals per month for the heat map, rebuilt from the states bottom-up: the states
+    counted once per unit and month, then each tree level's sums added to its parents' (a
+    parent's path is its child's less the last segment), so the states are read once whatever
+    the depth of the tree."""
     state, tally = ComplianceState._meta.db_table, ComplianceTally._meta.db_table
     seg = SEGMENT + 1
     month_ph = ", ".join(["%s"] * len(months))
+    sums = "SUM(met), SUM(open), SUM(at_risk), SUM(missed)"
     with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {tally} WHERE month IN ({month_ph})", months)
-        cur.execute(f"SELECT MAX(depth) FROM {Unit._meta.db_table}")
-        depth = (cur.fetchone() or [0])[0] or 0
-        for d in range(depth + 1):
-            ancestor = f"CAST(SUBSTR(s.org_path, {d * seg + 1}, {SEGMENT}) AS INTEGER)"
+        cur.execute("DROP TABLE IF EXISTS cs_roll")
+        cur.execute("CREATE TEMPORARY TABLE cs_roll (path VARCHAR(255), depth INTEGER, month DATE, met INTEGER, "
+                    "open INTEGER, at_risk INTEGER, missed INTEGER)")
+        cur.execute(f"""
+            INSERT INTO cs_roll (path, depth, month, met, open, at_risk, missed)
+            SELECT s.org_path, LENGTH(s.org_path) / {seg} - 1, s.month,
+                   SUM(CASE WHEN s.status = 'met' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN s.status = 'open' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN s.status = 'at_risk' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN s.status = 'missed' THEN 1 ELSE 0 END)
+            FROM {state} s WHERE s.month IN ({month_ph})
+            GROUP BY s.org_path, s.month
+        """, months)
+        cur.execute("SELECT MAX(depth) FROM cs_roll")
+        top = (cur.fetchone() or [0])[0] or 0
+        for d in range(top, 0, -1):
+            parent = f"SUBSTR(path, 1, LENGTH(path) - {seg})"
             cur.execute(f"""
-                INSERT INTO {tally} (unit_id, month, met, open, at_risk, missed)
-                SELECT {ancestor}, s.month,
-                       SUM(CASE WHEN s.status = 'met' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN s.status = 'open' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN s.status = 'at_risk' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN s.status = 'missed' THEN 1 ELSE 0 END)
-                FROM {state} s
-                WHERE s.month IN ({month_ph}) AND LENGTH(s.org_path) >= {(d + 1) * seg}
-                GROUP BY {ancestor}, s.month
-            """, months)
+                INSERT INTO cs_roll (path, depth, month, met, open, at_risk, missed)
+                SELECT {parent}, {d - 1}, month, {sums} FROM cs_roll WHERE depth = {d} GROUP BY {parent}, month
+            """)
+        # Only what changed is written: a nightly run that moves a few states rewrites a few
+        # totals, and no deleted rows are left for the unique key to step over.
+        cur.execute("DROP TABLE IF EXISTS cs_new")
+        cur.execute("CREATE TEMPORARY TABLE cs_new (unit_id BIGINT, month DATE, met INTEGER, open INTEGER, "
+                    "at_risk INTEGER, missed INTEGER)")
+        cur.execute(f"""
+            INSERT INTO cs_new (unit_id, month, met, open, at_risk, missed)
+            SELECT CAST(SUBSTR(path, LENGTH(path) - {SEGMENT}, {SEGMENT}) AS INTEGER), month, {sums}
+            FROM cs_roll GROUP BY path, month
+        """)
+        cur.execute(f"""
+            INSERT INTO {tally} AS t (unit_id, month, met, open, at_risk, missed)
+            SELECT n.unit_id, n.month, n.met, n.open, n.at_risk, n.missed
+            FROM cs_new n LEFT JOIN {tally} o ON o.unit_id = n.unit_id AND o.month = n.month
+            WHERE o.id IS NULL OR o.met <> n.met OR o.open <> n.open OR o.at_risk <> n.at_risk
+               OR o.missed <> n.missed
+            ON CONFLICT (unit_id, month) DO UPDATE SET met = excluded.met, open = excluded.open,
+                at_risk = excluded.at_risk, missed = excluded.missed
+        """)
+        cur.execute(f"""
+            DELETE FROM {tally} WHERE month IN ({month_ph}) AND NOT EXISTS (
+                SELECT 1 FROM cs_new n WHERE n.unit_id = {tally}.unit_id AND n.month = {tally}.month)
+        """, months)
+        cur.execute("DROP TABLE cs_new")
+        cur.execute("DROP TABLE cs_roll")
 
 
 def evaluate_record_change(unit: Unit, day: dt.date) -> int:

@@ -192,8 +192,13 @@ class ComplianceStatus(models.TextChoices):
 class ComplianceState(models.Model):
     """State of one rule for one unit in one period — 合规状态. Written by the engine only."""
 
-    rule = models.ForeignKey(ComplianceRule, on_delete=models.CASCADE, related_name="states")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="compliance_states")
+    # Derived data, rebuilt by the engine (decision 0005): the keys keep Django's relations (and
+    # its cascades) but no database constraint or single-column index — the unique key below
+    # serves the lookups, and millions of states are written without a check per row.
+    rule = models.ForeignKey(ComplianceRule, on_delete=models.CASCADE, related_name="states",
+                             db_constraint=False, db_index=False)
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="compliance_states",
+                             db_constraint=False, db_index=False)
     org_path = models.CharField(_("tree path"), max_length=255)
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period to"))
@@ -224,7 +229,8 @@ class ComplianceTally(models.Model):
     months it evaluates (one row per ancestor unit and month), so the page costs the same for 15
     branches or 50,000."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                             db_index=False)  # derived, like the states; the unique key serves lookups
     month = models.DateField(_("month"))
     met = models.PositiveIntegerField(default=0)
     open = models.PositiveIntegerField(default=0)

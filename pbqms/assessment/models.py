@@ -345,6 +345,8 @@ class Sheet(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     summary = models.TextField(pgettext_lazy("assessment", "summary"), blank=True)  # 自查总结: 做法、亮点、问题、思路
+    # What the submitted sheet departs from full points (tallies.py, decision 0007); empty while a draft.
+    tally = models.JSONField(_("subtotals"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("score sheet (评分表)")

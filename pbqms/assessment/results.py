@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from pbqms import scope
+from pbqms.assessment import tallies
 from pbqms.assessment.models import (
     SCORED_KINDS,
     ItemKind,
@@ -43,7 +44,6 @@ from pbqms.assessment.models import (
     PeriodStatus,
     Result,
     SchemeItem,
-    Score,
     Sheet,
     SheetKind,
     SheetStatus,
@@ -65,12 +65,8 @@ from pbqms.orgs.models import SEGMENT
 
 CENT = Decimal("0.01")
 NULL = "\\N"  # NULL in COPY text
-SCORED_VALUES = frozenset(k.value for k in SCORED_KINDS)
-SCORED_SQL = "', '".join(sorted(SCORED_VALUES))
 ZERO = Decimal(0)
-T_SCORE = Score._meta.db_table
 T_SHEET = Sheet._meta.db_table
-T_ITEM = SchemeItem._meta.db_table
 RESULT_FIELDS = ("period", "unit", "member", "org_path", "total", "base", "bonus", "penalty", "vetoed", "veto_items",
                  "star_cap", "rank", "peer_rank", "peer_size", "peer_key", "previous_total", "assessors", "categories")
 
@@ -118,138 +114,70 @@ def _dec(value: Any) -> Decimal:
 
 
 def _sheet_tallies(period: Period, items: Sequence[SchemeItem]) -> tuple[dict[int, Tally], list[tuple[Any, ...]]]:
-    """Per subject, from the counting sheets: the mean over its sheets of the points of `items`.
-    Returns the tallies and the per-item figures (item id, sheets losing points, points lost)."""
+    """Per subject, from the counting sheets' tallies (decision 0007): the mean over its sheets of
+    the points of `items`. Returns the tallies and the per-item figures (item id, sheets losing
+    points on it, points lost)."""
     subj = _subject(period)
     cond, params = _counting_sheets(period)
-    tallies: dict[int, Tally] = {}
-    scored_max: dict[int, Decimal] = defaultdict(Decimal)
+    out: dict[int, Tally] = {}
+    if not items:
+        return out, []
+    tallies.fill(cond, params)  # sheets submitted by a bulk load carry no tally yet
+    by_id = {i.pk: i for i in items}
+    max_c: dict[int, int] = defaultdict(int)
     for item in items:
         if item.kind in SCORED_KINDS:
-            scored_max[item.category_id] += item.max_points
-    item_ids = [i.pk for i in items]
-    if not item_ids:
-        return tallies, []
+            max_c[item.category_id] += int(item.max_points * 100)
+    full_c = sum(max_c.values())
+    # per subject: [unit, member, path, sheets, lost, bonus, penalty, {category: change}, {veto item ids}]
+    acc: dict[int, list[Any]] = {}
+    item_n: dict[str, int] = defaultdict(int)
+    item_c: dict[str, int] = defaultdict(int)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # room for the per-unit hash aggregate without spilling
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(f"""
-            SELECT sh.{subj}, MIN(sh.unit_id), MIN(sh.member_id), MIN(sh.org_path), COUNT(*)
-            FROM {T_SHEET} sh WHERE {cond} GROUP BY sh.{subj}
-        """, params)
-        sheets = {key: (unit_id, member_id, path, n) for key, unit_id, member_id, path, n in cursor.fetchall()}
-        # What the sheets depart from full points, per subject, category and kind, in whole cents
-        # (partial index; no per-row CASE: the kinds are told apart once per group, below). On
-        # PostgreSQL the same scan also groups per item (GROUPING SETS) for the item figures.
-        lost: dict[int, int] = defaultdict(int)  # cents over all the subject's sheets
-        bonus: dict[int, int] = defaultdict(int)
-        penalty: dict[int, int] = defaultdict(int)
-        by_cat: dict[int, dict[int, int]] = defaultdict(dict)
-        if connection.vendor == "postgresql":
-            item_rows = _pg_departures(cursor, subj, cond, params, item_ids, lost, bonus, penalty, by_cat)
-        else:
-            item_rows = _departures(cursor, subj, cond, params, item_ids, lost, bonus, penalty, by_cat)
-        max_c = {c: int(m * 100) for c, m in scored_max.items()}
-        full_c = sum(max_c.values())
-        for key, (unit_id, member_id, path, n) in sheets.items():
-            per = Decimal(100 * n)
-            changes = by_cat.get(key, {})
-            tallies[key] = Tally(
-                unit_id, member_id, path, sheets=n, base=Decimal(full_c * n - lost[key]) / per,
-                bonus=Decimal(bonus[key]) / per, penalty=Decimal(penalty[key]) / per,
-                categories_json=_cents_json({c: max_c.get(c, 0) * n + changes.get(c, 0)
-                                             for c in max_c.keys() | changes.keys()}, n))
-        # Triggered vetoes (partial index on vetoed scores); one is enough to count.
-        cursor.execute(f"""
-            SELECT DISTINCT sh.{subj}, it.code, it.veto_effect, it.veto_deduction, it.veto_star_cap
-            FROM {T_SCORE} sc JOIN {T_SHEET} sh ON sh.id = sc.sheet_id JOIN {T_ITEM} it ON it.id = sc.item_id
-            WHERE {cond} AND sc.vetoed = %s
-        """, [*params, True])
-        for key, code, effect, deduction, cap in cursor.fetchall():
-            if key in tallies:
-                tallies[key].vetoes.append((code, effect, _dec(deduction) if deduction is not None else None, cap))
-    return tallies, item_rows
-
-
-def _pg_departures(cursor: Any, subj: str, cond: str, params: list[Any], item_ids: list[int],
-                   lost: dict[int, int], bonus: dict[int, int], penalty: dict[int, int],
-                   by_cat: dict[int, dict[int, int]]) -> list[tuple[Any, ...]]:
-    """PostgreSQL: one scan of the departing rows grouped two ways (GROUPING SETS) — per subject,
-    category and kind, and per item — then folded per subject in SQL, so Python reads one row per
-    subject (with its per-category changes as JSON) and one per item."""
-    marks = ", ".join(["%s"] * len(item_ids))
-    cursor.execute(f"""
-        WITH d AS (
-            SELECT sh.{subj} AS subj, it.category_id AS cat, it.kind AS kind, sc.item_id AS item,
-                   CAST(ROUND(SUM(it.max_points) * 100) AS BIGINT) AS max_c,
-                   CAST(ROUND(SUM(sc.points) * 100) AS BIGINT) AS pts_c, COUNT(*) AS n
-            FROM {T_SCORE} sc
-            JOIN {T_SHEET} sh ON sh.id = sc.sheet_id
-            JOIN {T_ITEM} it ON it.id = sc.item_id
-            WHERE {cond} AND sc.departs = %s AND sc.item_id IN ({marks})
-            GROUP BY GROUPING SETS ((sh.{subj}, it.category_id, it.kind), (sc.item_id, it.kind))
-        ), c AS (
-            SELECT subj, cat,
-                   SUM(CASE WHEN kind IN ('{SCORED_SQL}') THEN max_c - pts_c ELSE 0 END) AS lost,
-                   SUM(CASE WHEN kind = 'bonus' THEN pts_c ELSE 0 END) AS bonus,
-                   SUM(CASE WHEN kind = 'penalty' THEN pts_c ELSE 0 END) AS penalty
-            FROM d WHERE item IS NULL AND kind <> 'veto' GROUP BY subj, cat
-        )
-        SELECT subj, NULL::bigint, SUM(lost), SUM(bonus), SUM(penalty),
-               json_object_agg(cat, bonus + penalty - lost)::text, 0
-        FROM c GROUP BY subj
-        UNION ALL
-        SELECT NULL, item, max_c, pts_c, 0, kind, n FROM d WHERE item IS NOT NULL
-    """, [*params, True, *item_ids])
-    item_rows = []
-    for key, item, a, b, c, text, n in cursor.fetchall():
-        if item is None:
-            lost[key], bonus[key], penalty[key] = int(a), int(b), int(c)
-            by_cat[key] = {int(k): v for k, v in json.loads(text).items()}
-        elif text not in (ItemKind.VETO, ItemKind.BONUS):
-            item_rows.append((item, n, Decimal(a - b if text in SCORED_VALUES else -b) / 100))
-    return item_rows
-
-
-def _departures(cursor: Any, subj: str, cond: str, params: list[Any], item_ids: list[int],
-                lost: dict[int, int], bonus: dict[int, int], penalty: dict[int, int],
-                by_cat: dict[int, dict[int, int]]) -> list[tuple[Any, ...]]:
-    """Other databases: the departing rows per subject, category and kind, folded in Python, and
-    the per-item figures by a second query."""
-    marks = ", ".join(["%s"] * len(item_ids))
-    cursor.execute(f"""
-        SELECT sh.{subj}, it.category_id, it.kind,
-               CAST(ROUND(SUM(it.max_points) * 100) AS BIGINT), CAST(ROUND(SUM(sc.points) * 100) AS BIGINT)
-        FROM {T_SCORE} sc
-        JOIN {T_SHEET} sh ON sh.id = sc.sheet_id
-        JOIN {T_ITEM} it ON it.id = sc.item_id
-        WHERE {cond} AND sc.departs = %s AND sc.item_id IN ({marks})
-        GROUP BY sh.{subj}, it.category_id, it.kind
-    """, [*params, True, *item_ids])
-    for key, category_id, kind, max_c, points_c in cursor.fetchall():
-        if kind in SCORED_VALUES:
-            change = points_c - max_c
-            lost[key] -= change
-        elif kind == ItemKind.BONUS:
-            change = points_c
-            bonus[key] += change
-        elif kind == ItemKind.PENALTY:
-            change = points_c
-            penalty[key] += change
-        else:
+        cursor.execute(f"SELECT sh.{subj}, sh.unit_id, sh.member_id, sh.org_path, sh.tally FROM {T_SHEET} sh "
+                       f"WHERE {cond}", params)
+        rows = cursor.fetchall()
+    for key, unit_id, member_id, path, raw in rows:
+        t = tallies.read(raw)
+        a = acc.get(key)
+        if a is None:
+            a = acc[key] = [unit_id, member_id, path, 0, 0, 0, 0, {}, set()]
+        a[3] += 1
+        if not t:
             continue
-        cats = by_cat[key]
-        cats[category_id] = cats.get(category_id, 0) + change
-    cursor.execute(f"""
-        SELECT sc.item_id, COUNT(*),
-               SUM(CASE WHEN it.kind IN ('{SCORED_SQL}') THEN it.max_points - sc.points ELSE -sc.points END)
-        FROM {T_SCORE} sc
-        JOIN {T_SHEET} sh ON sh.id = sc.sheet_id
-        JOIN {T_ITEM} it ON it.id = sc.item_id
-        WHERE {cond} AND sc.departs = %s AND sc.deducted = %s AND it.kind <> 'veto' AND sc.item_id IN ({marks})
-        GROUP BY sc.item_id
-    """, [*params, True, True, *item_ids])
-    return cursor.fetchall()
+        a[4] += t.get("l", 0)
+        a[5] += t.get("b", 0)
+        a[6] += t.get("p", 0)
+        cats = a[7]
+        for c, v in t.get("c", {}).items():
+            cats[c] = cats.get(c, 0) + v
+        for i, v in t.get("i", {}).items():
+            item_n[i] += 1
+            item_c[i] += v
+        a[8].update(t.get("v", ()))
+    # The categories' JSON: a single sheet's unchanged categories are the same text for everyone
+    full_part = {str(c): f'"{c}":"{_cents(m, 1)}"' for c, m in max_c.items()}
+    for key, (unit_id, member_id, path, n, lost, bonus, penalty, changes, vetoed) in acc.items():
+        per = Decimal(100 * n)
+        if n == 1:
+            parts = [full_part[c] if c not in changes else f'"{c}":"{_cents(max_c[int(c)] + changes[c], 1)}"'
+                     for c in full_part]
+            parts += [f'"{c}":"{_cents(v, 1)}"' for c, v in changes.items() if c not in full_part]
+            cats_json = "{" + ",".join(parts) + "}"
+        else:
+            cats_json = _cents_json({c: max_c.get(c, 0) * n + changes.get(str(c), 0)
+                                     for c in max_c.keys() | {int(c) for c in changes}}, n)
+        tally = Tally(unit_id, member_id, path, sheets=n, base=Decimal(full_c * n - lost) / per,
+                      bonus=Decimal(bonus) / per if bonus else ZERO,
+                      penalty=Decimal(penalty) / per if penalty else ZERO,
+                      categories_json=cats_json)
+        for item_id in sorted(vetoed):
+            it = by_id.get(item_id)
+            if it is not None:
+                tally.vetoes.append((it.code, it.veto_effect, it.veto_deduction, it.veto_star_cap))
+        out[key] = tally
+    item_rows = [(int(i), item_n[i], Decimal(item_c[i]) / 100) for i in item_n if int(i) in by_id]
+    return out, item_rows
 
 
 def _cents(c: int, n: int) -> str:
@@ -472,9 +400,12 @@ def compute(period: Period, *, actor: Any = None, allow_published: bool = True) 
         tallies, item_rows = _sheet_tallies(period, items)
         count = _write(period, tallies)
         _item_results(period, items, item_rows, sum(t.sheets for t in tallies.values()))
+    before = period.result_count or 0
     period.computed_at, period.result_count = clock.now(), count
     period.save(update_fields=["computed_at", "result_count"])
-    if connection.vendor == "postgresql":  # fresh statistics, or the planner misjudges the new rows
+    if connection.vendor == "postgresql" and abs(count - before) > max(1000, before // 10):
+        # fresh statistics when the rows change in number, or the planner misjudges them; a
+        # recomputation of the same units leaves the statistics right
         transaction.on_commit(_analyse)
     if actor is not None:
         record(actor, AuditAction.UPDATE, period, {"results": [None, count]}, note=_("results computed"))

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pbqms import scope
+from pbqms.assessment import tallies
 from pbqms.assessment.models import (
     SCORED_KINDS,
     ItemKind,
@@ -538,6 +539,7 @@ def submit_sheet(actor: Any, sheet: Sheet, summary: str = "") -> Sheet:
     if summary.strip():
         sheet.summary = summary.strip()
     sheet.save(update_fields=["status", "submitted_at", "summary"])
+    tallies.fill_sheet(sheet)  # the sheet is locked now: its subtotals are fixed (decision 0007)
     record(actor, AuditAction.UPDATE, sheet, {"status": [SheetStatus.DRAFT, SheetStatus.SUBMITTED]})
     return sheet
 
@@ -552,7 +554,7 @@ def withdraw_submission(actor: Any, sheet: Sheet, reason: str) -> Sheet:
         raise ValidationError(_("This sheet is not submitted."))
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for withdrawing the submission.")})
-    sheet.status, sheet.submitted_at = SheetStatus.DRAFT, None
-    sheet.save(update_fields=["status", "submitted_at"])
+    sheet.status, sheet.submitted_at, sheet.tally = SheetStatus.DRAFT, None, None
+    sheet.save(update_fields=["status", "submitted_at", "tally"])
     record(actor, AuditAction.UPDATE, sheet, {"status": [SheetStatus.SUBMITTED, SheetStatus.DRAFT]}, note=reason)
     return sheet

@@ -110,7 +110,7 @@ class Notice(models.Model):
     issuing_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="issued_notices",
                                      verbose_name=_("issuing unit"))
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="notices", verbose_name=_("unit"))
-    org_path = models.CharField(_("tree path"), max_length=255, db_index=True)
+    org_path = models.CharField(_("tree path"), max_length=255)  # indexed as rect_notice_path
     number = models.CharField(_("number"), max_length=60, null=True, blank=True)
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     seq = models.PositiveIntegerField(_("sequence"), null=True, blank=True)
@@ -169,7 +169,9 @@ class NoticeSequence(models.Model):
 class Finding(models.Model):
     """Finding — 问题: a problem found in a unit, with the standard it breaks and a link to its source."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="findings", verbose_name=_("unit"))
+    # indexed by rect_finding_unit_item (unit first); a second index would only slow the writes
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="findings", verbose_name=_("unit"),
+                             db_index=False)
     org_path = models.CharField(_("tree path"), max_length=255)
     source = models.CharField(_("source"), max_length=12, choices=FindingSource.choices,
                               default=FindingSource.INSPECTION)
@@ -178,7 +180,7 @@ class Finding(models.Model):
     # Other capabilities raise findings through services.raise_finding with a key of their own,
     # so a missed requirement becomes a finding exactly once.
     source_key = models.CharField(_("source key"), max_length=120, null=True, blank=True, unique=True)
-    item_code = models.CharField(_("item or clause"), max_length=40, blank=True, db_index=True)
+    item_code = models.CharField(_("item or clause"), max_length=40, blank=True)  # rect_finding_item
     standard = models.TextField(_("standard applied"), blank=True)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.GENERAL)
     description = models.TextField(_("description"))
@@ -206,6 +208,12 @@ class Finding(models.Model):
             models.Index(fields=["status", "deadline"], name="rect_finding_status_deadline"),
             models.Index(fields=["unit", "item_code"], name="rect_finding_unit_item"),
             models.Index(fields=["period", "item_code"], name="rect_finding_period_item"),
+            models.Index(fields=["item_code"], name="rect_finding_item"),
+            # the ledger's overdue filter: only the findings still owed and flagged overdue, newest
+            # first, the subtree tested inside the index (the ledger's own order, so a page stops early)
+            models.Index(fields=["-found_on", "-id", "org_path"], name="rect_finding_overdue",
+                         opclasses=["date_ops", "int8_ops", "varchar_pattern_ops"],
+                         condition=models.Q(overdue=True, status__in=OWED_FINDING)),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,8 @@ dashboard read a few rows whatever the number of findings (docs/decisions/0003).
 Keys: "rect:<year>:<what>" counting findings found in <year> in the unit's subtree:
 live (not closed or withdrawn), overdue (still owed by the unit and past the deadline), closed, ontime (closed by
 the deadline), days (sum of days from found to closed), and "rect:<year>:i:<item>" (findings
-per item code, for the most recurring items). Services report each change inside their
+per item code, for the most recurring items); and "rect:open" (any year: findings still open,
+not yet issued on a notice — the to-do page's count). Services report each change inside their
 transaction; `recount()` rebuilds them from the findings.
 """
 
@@ -14,15 +15,17 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from pbqms.orgs import tally
-from pbqms.orgs.models import UnitTally
+from pbqms.orgs.models import Unit, UnitTally
 
 from .models import LIVE_FINDING, OWED_FINDING, Finding, FindingStatus
 
 PREFIX = "rect:"
 ITEM_KEY_LEN = 24
+OPEN_KEY = PREFIX + "open"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Facts:
     closed: bool
     ontime: bool
     days: int
+    open: bool = False
 
     @classmethod
     def of(cls, f: Finding) -> Facts:
@@ -44,6 +48,7 @@ class Facts:
             f.status in OWED_FINDING and f.overdue, closed,
             closed and f.closed_on is not None and (f.deadline is None or f.closed_on <= f.deadline),
             (f.closed_on - f.found_on).days if closed and f.closed_on else 0,
+            f.status == FindingStatus.OPEN,
         )
 
 
@@ -60,6 +65,8 @@ def _deltas(facts: Facts | None, sign: int, into: tally.Deltas) -> None:
             into[(uid, base + "days")] += sign * facts.days
         if facts.item and (facts.live or facts.closed):
             into[(uid, base + "i:" + facts.item)] += sign
+        if facts.open:
+            into[(uid, OPEN_KEY)] += sign
 
 
 def changed(before: Facts | None, after: Facts | None) -> None:
@@ -81,6 +88,7 @@ def recount() -> int:
                       closed=Count("id", filter=Q(status=FindingStatus.CLOSED)),
                       ontime=Count("id", filter=Q(status=FindingStatus.CLOSED, closed_on__lte=F("deadline")) | Q(
                           status=FindingStatus.CLOSED, deadline__isnull=True)),
+                      open=Count("id", filter=Q(status=FindingStatus.OPEN)),
                       n=Count("id"))
             .order_by())
     for row in rows.iterator(chunk_size=20000):
@@ -88,6 +96,7 @@ def recount() -> int:
         for uid in tally.path_ids(row["org_path"]):
             for key in ("live", "overdue", "closed", "ontime"):
                 totals[(uid, base + key)] += row[key]
+            totals[(uid, OPEN_KEY)] += row["open"]
             if row["item_code"]:
                 totals[(uid, base + "i:" + row["item_code"][:ITEM_KEY_LEN])] += row["n"]
     closed = Finding.objects.filter(status=FindingStatus.CLOSED, closed_on__isnull=False).values_list(
@@ -124,3 +133,24 @@ def read(unit_ids: list[int], year: int, *, items: bool = True) -> dict[int, dic
         row["ontime_rate"] = round(100 * row["ontime"] / row["closed"], 1) if row["closed"] else None
         row["mean_days"] = round(row["days"] / row["closed"], 1) if row["closed"] else None
     return out
+
+
+def open_count(unit_ids: list[int]) -> int:
+    """How many findings are still open (not yet issued on a notice) in these units' subtrees,
+    any year; the subtrees must not overlap."""
+    total = UnitTally.objects.filter(unit_id__in=unit_ids, key=OPEN_KEY).aggregate(n=Sum("n"))["n"]
+    return int(total or 0)
+
+
+def top_units(units: QuerySet[Unit], year: int, limit: int) -> list[Unit]:
+    """The `limit` units of `units` with the most overdue, then not closed, then all findings in
+    `year`, ties in tree order: ranked by the database from the stored totals, one query (three
+    lookups per unit on the (unit, key) index)."""
+    def total(what: str) -> Coalesce:
+        rows = UnitTally.objects.filter(unit=OuterRef("pk"), key=f"{PREFIX}{year}:{what}").values("n")[:1]
+        return Coalesce(Subquery(rows), 0)
+
+    # most not closed first, then most in all (not closed + closed): among equal not closed, most closed
+    ranked = (units.annotate(rect_o=total("overdue"), rect_l=total("live"), rect_c=total("closed"))
+              .order_by("-rect_o", "-rect_l", "-rect_c", "order", "code"))
+    return list(ranked[:limit])

@@ -55,3 +55,47 @@ def test_engine_equals_a_plain_sum(tree, admin_user, a, b):
                 or bonus != sum((s.points for s in rows if s.item.kind == "bonus"), Decimal(0)) \
                 or penalty != sum((s.points for s in rows if s.item.kind == "penalty"), Decimal(0))
         transaction.set_rollback(True)
+
+
+def test_tallies_are_kept_at_submission_cleared_on_withdrawal_and_rebuilt_when_missing(tree, admin_user):
+    """Decision 0007: a sheet's subtotals are written when it is submitted, cleared when the
+    submission is withdrawn, and a counting sheet without them (a bulk load) is tallied from its
+    scores by the engine — the results are the same either way."""
+    from pbqms.assessment import tallies
+    from pbqms.assessment.models import Sheet
+
+    setup = make_setup(tree, admin_user)
+    period = setup.period("2026Q1")
+    services.move_period(admin_user, period, PeriodStatus.SCORING)
+    period.refresh_from_db()
+    sheet = services.open_sheet(admin_user, period, tree.b01, SheetKind.ASSESSOR)
+    services.save_scores(admin_user, sheet, [
+        ScoreInput(item=setup.items["DJ01"], occurrences=2, **FACTS),
+        ScoreInput(item=setup.items["DJ02"], level="一般", **FACTS),
+        ScoreInput(item=setup.items["DJ03"], measured=100, **FACTS),
+        ScoreInput(item=setup.items["XC01"], yes=False, **FACTS),
+        ScoreInput(item=setup.items["JK01"], occurrences=1, **FACTS),
+        ScoreInput(item=setup.items["JK02"], occurrences=1, **FACTS),
+    ])
+    assert Sheet.objects.get(pk=sheet.pk).tally is None
+    services.submit_sheet(admin_user, sheet)
+    kept = tallies.read(Sheet.objects.get(pk=sheet.pk).tally)
+    lost = {s.item.code: s.item.max_points - s.points for s in Score.objects.filter(sheet=sheet).select_related("item")
+            if s.item.kind in ("work", "interactive")}
+    assert Decimal(kept["l"]) / 100 == sum(lost.values()) > 0
+    # the items that lost points, the penalty item among them; the bonus and penalty apart
+    assert set(kept["i"]) == {str(setup.items[c].pk) for c, v in lost.items() if v} | {str(setup.items["JK02"].pk)}
+    assert (kept["b"], kept["p"]) == (200, -300)
+    results.compute(period)
+    first = Result.objects.values("total", "base", "bonus", "penalty", "categories").get(period=period, unit=tree.b01)
+
+    Sheet.objects.filter(pk=sheet.pk).update(tally=None)  # as a bulk load leaves it
+    results.compute(period)
+    assert Sheet.objects.get(pk=sheet.pk).tally is not None
+    again = Result.objects.values("total", "base", "bonus", "penalty", "categories").get(period=period, unit=tree.b01)
+    assert again == first
+
+    services.withdraw_submission(admin_user, sheet, "重新评分")
+    assert Sheet.objects.get(pk=sheet.pk).tally is None
+    results.compute(period)
+    assert not Result.objects.filter(period=period, unit=tree.b01).exists()
