@@ -166,13 +166,15 @@ def measure_pages(runs: int, year: int) -> list[dict[str, Any]]:
     from django.test.utils import CaptureQueriesContext
 
     from pbqms.accounts.models import User
+    from pbqms.demo import scale
 
     t = run._targets()
     cases = [
-        ("heat map, whole group", "committee", f"/activities/heatmap/?year={year}"),
+        ("heat map, whole group", "committee", f"/activities/units/{scale.ROOT_CODE}/heatmap/?year={year}"),
         ("heat map, 2,000-branch subsidiary", "committee", f"/activities/units/{t['sub']}/heatmap/?year={year}"),
         ("calendar, one branch", "committee", f"/activities/units/{t['branch']}/calendar/?month={year}-05"),
-        ("calendar, branch secretary", "branch01", f"/activities/units/{t['branch']}/calendar/?month={year}-11"),
+        # the demo branch secretary's own branch (branch01 sits on S01B0001)
+        ("calendar, branch secretary", "branch01", f"/activities/units/S01B0001/calendar/?month={year}-11"),
     ]
     out = []
     clients: dict[str, Client] = {}

@@ -160,7 +160,7 @@ def todo(user: Any) -> dict[str, Any]:
     s = scope.get_scope(user)
     issue_paths = scope.paths_for(user, scope.RECT_ISSUE_ROLES)
     respond_paths = scope.paths_for(user, scope.RECT_RESPOND_ROLES)
-    base = notices(user).select_related("unit", "issuing_unit")
+    base = notices(user).select_related("unit")  # the issuer's lists show the addressed unit only
     if issue_paths:
         mine = base.filter(scope._prefix_q("org_path", issue_paths)).exclude(unit_id__in=s.role_unit_ids)
         out["drafts"] = list(mine.filter(status=NoticeStatus.DRAFT).order_by("deadline")[:50])
@@ -169,7 +169,8 @@ def todo(user: Any) -> dict[str, Any]:
         # from the stored totals: counting the open findings of a whole group live costs ~0.5 s
         out["open_findings"] = stats.open_count(_top_unit_ids(issue_paths))
     if respond_paths:
-        owed = base.filter(scope._prefix_q("org_path", respond_paths), status__in=OWED_NOTICE)
+        owed = base.select_related("issuing_unit").filter(scope._prefix_q("org_path", respond_paths),
+                                                           status__in=OWED_NOTICE)
         out["to_answer"] = list(owed.order_by("deadline")[:50])
     out["preventive"] = list(PreventiveAction.objects.filter(
         owner_id=s.user_id, status__in=(PreventiveStatus.PROPOSED, PreventiveStatus.OPEN))
