@@ -77,6 +77,9 @@ class Unit(models.Model):
         indexes = [
             models.Index(fields=["path"], name="unit_path_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["kind", "path"], name="unit_kind_path"),
+            # "the branches under this unit" (a LIKE prefix per kind): the index above serves the
+            # ordering, this one the prefix range outside the C collation
+            models.Index(fields=["kind", "path"], name="unit_kind_path_prefix", opclasses=["", "varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
