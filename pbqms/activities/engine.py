@@ -104,7 +104,8 @@ def _states_sql(values: str, months: str, unit_filter: str) -> str:
     """One statement for every rule and period of the window: the records are read once and
     counted per unit, rule and period; each unit's state is decided; the result is compared with
     the stored states in one join, and only what is new or changed is written (ON CONFLICT for
-    the changed ones). A nightly run that changes little writes little. (A unit's move re-paths
+    the changed ones), in the unique key's order so a large write appends to the index instead of
+    touching its pages at random. A nightly run that changes little writes little. (A unit's move re-paths
     its states with every other record: orgs.services.move_unit.)"""
     state, rec, unit = ComplianceState._meta.db_table, ActivityRecord._meta.db_table, Unit._meta.db_table
     month_of = ("r.held_on - CAST(EXTRACT(DAY FROM r.held_on) AS INTEGER) + 1" if connection.vendor == "postgresql"
@@ -138,6 +139,7 @@ def _states_sql(values: str, months: str, unit_filter: str) -> str:
         FROM computed c LEFT JOIN stored o
              ON o.unit_id = c.unit_id AND o.rule_id = c.rule_id AND o.period_start = c.p_start
         WHERE o.unit_id IS NULL OR o.done <> c.done OR o.status <> c.status OR o.required <> c.need
+        ORDER BY c.unit_id, c.rule_id, c.p_start
         ON CONFLICT (unit_id, rule_id, period_start) DO UPDATE SET
             done = excluded.done, status = excluded.status, required = excluded.required,
             org_path = excluded.org_path, period_end = excluded.period_end, month = excluded.month,
@@ -263,6 +265,7 @@ def rebuild_tallies(months: list[dt.date]) -> None:
             FROM cs_new n LEFT JOIN {tally} o ON o.unit_id = n.unit_id AND o.month = n.month
             WHERE o.id IS NULL OR o.met <> n.met OR o.open <> n.open OR o.at_risk <> n.at_risk
                OR o.missed <> n.missed
+            ORDER BY n.unit_id, n.month
             ON CONFLICT (unit_id, month) DO UPDATE SET met = excluded.met, open = excluded.open,
                 at_risk = excluded.at_risk, missed = excluded.missed
         """)
