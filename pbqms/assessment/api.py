@@ -13,8 +13,9 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import F, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
@@ -23,13 +24,15 @@ from pbqms import scope
 from pbqms.accounts.api import DEFAULT_LIMIT, actor, page
 from pbqms.accounts.schemas import ErrorOut, InvalidOut
 
-from . import results, schemes, selectors, services, stars, stats, xlsx
+from . import bulletin, findings, linkage, results, schemes, selectors, services, stars, stats, tasks, xlsx
 from .fixtures import SCHEMES
 from .models import (
+    LinkageRow,
     Period,
     Plan,
     Result,
     Scheme,
+    SchemeItem,
     SchemeStatus,
     Score,
     Sheet,
@@ -38,16 +41,24 @@ from .models import (
     TargetKind,
 )
 from .schemas import (
+    AnalysisIn,
     ComputeOut,
     CopyIn,
     DiffOut,
+    FindingsIn,
+    FindingsOut,
     ImportErrorOut,
+    ItemIn,
+    LinkageIn,
+    LinkageOut,
     MoveIn,
+    PanelIn,
     PeriodDetail,
     PlanDetail,
     PlanIn,
     PlanList,
     PubliciseIn,
+    QueuedOut,
     ResultList,
     SchemeDetail,
     SchemeIn,
@@ -60,7 +71,9 @@ from .schemas import (
     StarCountOut,
     StarRatingList,
     StarRatingOut,
+    StoredFileList,
     SubmitIn,
+    WithdrawIn,
 )
 
 router = Router(tags=["assessment"])
@@ -112,7 +125,14 @@ def _plan_detail(plan: Plan) -> Plan:
 def _period_detail(period: Period) -> Period:
     period = Period.objects.select_related("scheme").get(pk=period.pk)
     period.step_rows = selectors.steps(period)  # type: ignore[attr-defined]
+    period.panel_rows = [  # type: ignore[attr-defined]
+        {"id": m.user_id, "username": m.user.username, "name": _user_name(m.user), "is_lead": m.is_lead}
+        for m in selectors.panel(period)]
     return period
+
+
+def _user_name(user: Any) -> str:
+    return getattr(user, "display_name", "") or user.username
 
 
 def _score_out(score: Score | None) -> dict[str, Any] | None:
@@ -298,6 +318,58 @@ def schemes_export(request: HttpRequest, id: int) -> HttpResponse:
     return response
 
 
+def _draft_item(user: Any, scheme_id: int, code: str) -> tuple[Scheme, SchemeItem]:
+    scheme = scope.scheme_or_404(user, scheme_id)
+    item = scheme.items.select_related("category").filter(code=code).first()
+    if item is None:
+        raise Http404
+    return scheme, item
+
+
+def _item_data(payload: ItemIn) -> dict[str, Any]:
+    return payload.model_dump(exclude_none=True, exclude={"category"})
+
+
+def _category(scheme: Scheme, code: str) -> Any:
+    if not code:
+        return None
+    category = scheme.categories.filter(code=code).first()
+    if category is None:
+        raise ValidationError(_("No category with the code %(code)s in this scheme.") % {"code": code})
+    return category
+
+
+@router.post("/schemes/{id}/items", response={201: SchemeDetail, **WRITE_ERRORS},
+             operation_id="assess_items_create", summary="Add an item to a draft scheme")
+def items_create(request: HttpRequest, id: int, payload: ItemIn) -> Any:
+    """Checked as the web form's item is (schemes.save_item); every problem answers 422 at once."""
+    user = actor(request)
+    scheme = scope.scheme_or_404(user, id)
+    schemes.require_draft(user, scheme)
+    schemes.save_item(user, scheme, _item_data(payload), category=_category(scheme, payload.category))
+    return Status(201, _scheme_detail(user, scheme))
+
+
+@router.patch("/schemes/{id}/items/{item}", response={200: SchemeDetail, **WRITE_ERRORS},
+              operation_id="assess_items_update", summary="Change an item of a draft scheme")
+def items_update(request: HttpRequest, id: int, item: str, payload: ItemIn) -> Any:
+    """`item` is the item's code; only the fields given change."""
+    user = actor(request)
+    scheme, found = _draft_item(user, id, item)
+    schemes.require_draft(user, scheme)
+    schemes.save_item(user, scheme, _item_data(payload), item=found, category=_category(scheme, payload.category))
+    return _scheme_detail(user, scheme)
+
+
+@router.delete("/schemes/{id}/items/{item}", response={200: SchemeDetail, **WRITE_ERRORS},
+               operation_id="assess_items_delete", summary="Delete an item of a draft scheme")
+def items_delete(request: HttpRequest, id: int, item: str) -> Any:
+    user = actor(request)
+    scheme, found = _draft_item(user, id, item)
+    schemes.delete_item(user, found)
+    return _scheme_detail(user, scheme)
+
+
 # ---- plans and periods ---------------------------------------------------------------------------------
 
 @router.get("/plans", response={200: PlanList, **READ_ERRORS}, operation_id="assess_plans_list",
@@ -354,6 +426,48 @@ def periods_compute(request: HttpRequest, id: int) -> Any:
     period.refresh_from_db(fields=["computed_at"])
     return {"period": period.key, "results": count, "computed_at": period.computed_at,
             "seconds": round(time.monotonic() - started, 3)}
+
+
+@router.put("/periods/{id}/panel", response={200: PeriodDetail, **WRITE_ERRORS},
+            operation_id="assess_periods_panel", summary="Set a period's assessment panel (考核评价小组)")
+def periods_panel(request: HttpRequest, id: int, payload: PanelIn) -> Any:
+    """The assessors (by id or username: users with an assessor's role on the committee or above)
+    and the lead. An empty list clears the panel: the department scores one shared sheet. Refused
+    once an assessor has started scoring."""
+    user = actor(request)
+    period = scope.assessment_run_or_404(user, Period, id)
+    period = Period.objects.select_related("plan__owner").get(pk=period.pk)
+    if not scope.can_manage_assessment(user, period.plan.owner):
+        raise PermissionDenied
+    wanted = [str(v).strip() for v in payload.members]
+    lead_key = str(payload.lead).strip() if payload.lead not in (None, "") else ""
+    keys = set(wanted) | ({lead_key} if lead_key else set())
+    ids = [int(k) for k in keys if k.isdigit()]
+    candidates = list(scope.assessment_panel_candidates(period.plan.owner)
+                      .filter(Q(username__in=keys) | Q(pk__in=ids)))
+
+    def find(key: str) -> Any:
+        return next((u for u in candidates if u.username == key), None) or next(
+            (u for u in candidates if str(u.pk) == key), None)
+
+    unknown = [k for k in dict.fromkeys(wanted) if find(k) is None]
+    if lead_key and find(lead_key) is None:
+        unknown.append(lead_key)
+    if unknown:
+        raise ValidationError(_("%(users)s cannot sit on this panel: choose users with an assessor's role on "
+                                "%(unit)s or above.") % {"users": "、".join(unknown), "unit": period.plan.owner.name})
+    chosen = list({u.pk: u for u in (find(k) for k in wanted)}.values())
+    services.set_panel(user, period, chosen, lead=find(lead_key) if lead_key else None)
+    return _period_detail(period)
+
+
+@router.post("/periods/{id}/analysis", response={200: PeriodDetail, **WRITE_ERRORS},
+             operation_id="assess_periods_analysis", summary="Save the half-year analysis or annual summary text")
+def periods_analysis(request: HttpRequest, id: int, payload: AnalysisIn) -> Any:
+    """半年一分析 / 年底一总结: the text of a half-year or year period; refused once it is published."""
+    user = actor(request)
+    period = scope.assessment_run_or_404(user, Period, id)
+    return _period_detail(services.save_analysis(user, period, payload.analysis))
 
 
 # ---- sheets --------------------------------------------------------------------------------------------
@@ -415,6 +529,15 @@ def sheets_submit(request: HttpRequest, id: int, payload: SubmitIn) -> Any:
     return _sheet_out(services.submit_sheet(user, selectors.sheet_or_404(user, id), payload.summary))
 
 
+@router.post("/sheets/{id}/withdraw", response={200: SheetOut, **WRITE_ERRORS},
+             operation_id="assess_sheets_withdraw", summary="Withdraw a submission (with a reason)")
+def sheets_withdraw(request: HttpRequest, id: int, payload: WithdrawIn) -> Any:
+    """The sheet becomes a draft again while its period is still open for it; the reason is kept
+    in the audit trail."""
+    user = actor(request)
+    return _sheet_out(services.withdraw_submission(user, selectors.sheet_or_404(user, id), payload.reason))
+
+
 # ---- results ---------------------------------------------------------------------------------------------
 
 @router.get("/periods/{id}/results", response={200: ResultList, **READ_ERRORS},
@@ -435,24 +558,119 @@ def results_list(request: HttpRequest, id: int,
                       for r in rows]}
 
 
+def _scorecard_out(user: Any, period: Period, result: Result) -> dict[str, Any]:
+    card = stats.scorecard(user, period, result)
+    return {
+        "period": period,
+        "result": _result_out(card.result, ranked=card.may_rank),
+        "categories": [{"code": c.category.code, "name": c.category.name, "max_points": c.category.max_points,
+                        "points": c.points, "share": c.share} for c in card.categories],
+        "deductions": [{"score": d.score.pk, "finding": d.finding.pk if d.finding is not None else None,
+                        "period": d.period_key, "item": d.item.code, "title": d.item.title, "lost": d.lost,
+                        "vetoed": d.score.vetoed, "occurrences": d.score.occurrences, "reason": d.score.reason,
+                        "standard_applied": d.score.standard_applied, "evidence_ref": d.score.evidence_ref,
+                        "assessor": d.assessor} for d in card.deductions],
+        "stars": card.rating.stars if card.rating else None,
+    }
+
+
 @router.get("/periods/{id}/units/{code}/scorecard", response={200: ScorecardOut, **READ_ERRORS},
             operation_id="assess_results_scorecard", summary="One unit's scorecard")
 def results_scorecard(request: HttpRequest, id: int, code: str) -> Any:
     """Total, category subtotals, change since the last period, and every deduction with its facts."""
     user = actor(request)
     period = stats.open_period(user, id)
-    card = stats.scorecard(user, period, stats.scorecard_result(user, period, code=code))
-    return {
-        "period": period,
-        "result": _result_out(card.result, ranked=card.may_rank),
-        "categories": [{"code": c.category.code, "name": c.category.name, "max_points": c.category.max_points,
-                        "points": c.points, "share": c.share} for c in card.categories],
-        "deductions": [{"period": d.period_key, "item": d.item.code, "title": d.item.title, "lost": d.lost,
-                        "vetoed": d.score.vetoed, "occurrences": d.score.occurrences, "reason": d.score.reason,
-                        "standard_applied": d.score.standard_applied, "evidence_ref": d.score.evidence_ref,
-                        "assessor": d.assessor} for d in card.deductions],
-        "stars": card.rating.stars if card.rating else None,
-    }
+    return _scorecard_out(user, period, stats.scorecard_result(user, period, code=code))
+
+
+@router.get("/periods/{id}/members/{member}/scorecard", response={200: ScorecardOut, **READ_ERRORS},
+            operation_id="assess_results_member_scorecard", summary="One member's points scorecard (党员量化积分)")
+def results_member_scorecard(request: HttpRequest, id: int, member: int) -> Any:
+    """A member's points in a members' scheme: the member, their branch and those above read it;
+    the rank shows only where ranking members is on."""
+    user = actor(request)
+    result = stats.open_result(user, id, member_pk=member)
+    return _scorecard_out(user, result.period, result)
+
+
+def _finding_ref(f: Any) -> dict[str, Any]:
+    return {"id": f.pk, "item_code": f.item_code, "period": f.period, "severity": f.severity, "status": f.status,
+            "description": f.description}
+
+
+@router.post("/periods/{id}/findings", response={200: FindingsOut, **WRITE_ERRORS},
+             operation_id="assess_results_findings", summary="Raise a unit's deductions as rectification findings")
+def results_findings(request: HttpRequest, id: int, payload: FindingsIn) -> Any:
+    """All of the unit's deductions behind the period's result, or those named by score id (see its
+    scorecard). Each deduction becomes a finding exactly once: asked again, its finding comes back
+    under `existing`, untouched."""
+    user = actor(request)
+    result = stats.open_result(user, id, code=payload.unit)
+    if payload.scores is not None and not payload.scores:
+        raise ValidationError(_("Choose the deduction to raise as a finding."))
+    raised = findings.raise_findings(user, result.period, result.unit, payload.scores)
+    return {"count": raised.count, "created": [_finding_ref(f) for f in raised.created],
+            "existing": [_finding_ref(f) for f in raised.existing]}
+
+
+# ---- bulletins -----------------------------------------------------------------------------------------
+
+def _binary(kind: str, what: str) -> dict[str, Any]:
+    return {"responses": {200: {"description": what, "content": {kind: {"schema": {"type": "string",
+                                                                                   "format": "binary"}}}}}}
+
+
+def _bulletin(request: HttpRequest, id: int) -> bulletin.Bulletin:
+    user = actor(request)
+    return bulletin.bulletin_data(user, stats.open_period(user, id))
+
+
+@router.get("/periods/{id}/bulletin.docx", response=READ_ERRORS, operation_id="assess_bulletin_docx",
+            summary="The period's results bulletin (考核结果通报) as .docx",
+            openapi_extra=_binary(bulletin.DOCX, "The bulletin in the layout of an official document."))
+def bulletin_docx(request: HttpRequest, id: int) -> HttpResponse:
+    """For those who read the whole period (403 otherwise). A period of thousands of units is
+    better built in the background: POST …/bulletin/build."""
+    b = _bulletin(request, id)
+    return bulletin.attachment(bulletin.bulletin_docx(b), bulletin.filename(b, "docx"), bulletin.DOCX)
+
+
+@router.get("/periods/{id}/bulletin.pdf", response=READ_ERRORS, operation_id="assess_bulletin_pdf",
+            summary="The period's results bulletin as PDF",
+            openapi_extra=_binary("application/pdf", "The bulletin as PDF."))
+def bulletin_pdf(request: HttpRequest, id: int) -> HttpResponse:
+    b = _bulletin(request, id)
+    return bulletin.attachment(bulletin.bulletin_pdf(b), bulletin.filename(b, "pdf"), "application/pdf")
+
+
+def _whole_period(user: Any, id: int) -> Period:
+    period = stats.open_period(user, id)
+    if not scope.assessment_reads_whole(user, period.org_path):
+        raise PermissionDenied
+    return period
+
+
+@router.post("/periods/{id}/bulletin/build", response={202: QueuedOut, **WRITE_ERRORS},
+             operation_id="assess_bulletin_build", summary="Build the bulletin (.docx and PDF) in the background")
+def bulletin_build(request: HttpRequest, id: int) -> Any:
+    """The worker keeps both files (GET …/bulletin/files) and tells the caller in the inbox."""
+    user = actor(request)
+    period = _whole_period(user, id)
+    tasks.request_bulletin(user, period, translation.get_language() or "zh-hans")
+    return Status(202, {"detail": _("The bulletin is being built; you will find it in your messages and below.")})
+
+
+@router.get("/periods/{id}/bulletin/files", response={200: StoredFileList, **READ_ERRORS},
+            operation_id="assess_bulletin_files", summary="The bulletins built in the background, newest first")
+def bulletin_files(request: HttpRequest, id: int) -> Any:
+    from pbqms.files import services as files
+    from pbqms.files.models import StoredFile
+
+    user = actor(request)
+    period = _whole_period(user, id)
+    kept = StoredFile.objects.filter(owner=tasks.OWNER.format(pk=period.pk)).order_by("-uploaded_at", "-id")[:10]
+    return {"items": [{"name": f.original_name, "url": files.file_url(f), "size": f.size,
+                       "uploaded_at": f.uploaded_at} for f in kept if scope.can_read_file(user, f)]}
 
 
 # ---- star ratings ------------------------------------------------------------------------------------------
@@ -493,3 +711,61 @@ def stars_change(request: HttpRequest, id: int, payload: StarChangeIn) -> Any:
                                 payload.reason)
     return _rating(StarRating.objects.select_related("unit").get(pk=rating.pk))
 
+
+
+
+# ---- performance linkage (与绩效奖挂钩) ----------------------------------------------------------------------
+
+def _managed_plan(user: Any, id: int) -> Plan:
+    plan: Plan = stats.open_plan(user, id)
+    if not scope.can_manage_assessment(user, plan.owner):
+        raise PermissionDenied
+    return plan
+
+
+def _linkage_out(plan: Plan) -> dict[str, Any]:
+    rows = list(LinkageRow.objects.filter(plan=plan))
+    return {"plan_id": plan.pk, "by_stars": linkage.by_stars(rows), "rows": rows}
+
+
+@router.get("/plans/{id}/linkage", response={200: LinkageOut, **READ_ERRORS}, operation_id="assess_linkage_get",
+            summary="A plan's performance linkage table")
+def linkage_get(request: HttpRequest, id: int) -> Any:
+    """For those who manage the plan (403 otherwise)."""
+    return _linkage_out(_managed_plan(actor(request), id))
+
+
+@router.put("/plans/{id}/linkage", response={200: LinkageOut, **WRITE_ERRORS}, operation_id="assess_linkage_save",
+            summary="Replace a plan's performance linkage table")
+def linkage_save(request: HttpRequest, id: int, payload: LinkageIn) -> Any:
+    """All or nothing: every bad row answers 422 at once."""
+    user = actor(request)
+    plan = _managed_plan(user, id)
+    linkage.save_linkage(user, plan, [linkage.LinkageInput(stars=r.stars, min_total=r.min_total,
+                                                           secretary=r.secretary, committee=r.committee)
+                                      for r in payload.rows])
+    return _linkage_out(plan)
+
+
+@router.get("/plans/{id}/linkage.xlsx", response=READ_ERRORS, operation_id="assess_linkage_export",
+            summary="The coefficient of each unit's secretary and committee members (.xlsx)",
+            openapi_extra=_binary(bulletin.XLSX, "One row per committee post, in rank order."))
+def linkage_export(request: HttpRequest, id: int,
+                   period: int | None = Query(None, description="A period of the plan with results; default: "
+                                                                 "the year if computed, else the latest.")) -> Any:
+    from pbqms.audit.models import AuditAction
+    from pbqms.audit.services import record
+
+    user = actor(request)
+    plan = _managed_plan(user, id)
+    if period is not None:
+        chosen = Period.objects.filter(plan=plan, pk=period, computed_at__isnull=False).first()
+        if chosen is None:
+            raise Http404
+    else:
+        chosen = linkage.default_period(plan)
+        if chosen is None:
+            raise ValidationError(_("No period of this plan has results yet."))
+    content = bulletin.xlsx(_("Linkage"), linkage.export_headers(), linkage.export_rows(user, plan, chosen))
+    record(user, AuditAction.EXPORT, plan, {"linkage": [None, chosen.key]}, note=_("performance linkage export"))
+    return bulletin.attachment(content, f"{chosen.key}-{_('performance linkage')}.xlsx", bulletin.XLSX)

@@ -182,16 +182,37 @@ class StepOut(Schema):
     at: dt.datetime
 
 
+class PanelMemberOut(Schema):
+    id: int
+    username: str
+    name: str
+    is_lead: bool
+
+
 class PeriodDetail(PeriodOut):
     plan_id: int
     scheme: Ref
     analysis: str
     steps: list[StepOut] = Field(default_factory=list, alias="step_rows")
+    panel: list[PanelMemberOut] = Field(default_factory=list, alias="panel_rows",
+                                        description="The assessment panel (考核评价小组); empty: the department "
+                                                    "scores one shared sheet.")
 
 
 class MoveIn(Schema):
     to: PeriodStatus
     reason: str = Field("", description="Required for any step back (reopening).")
+
+
+class PanelIn(Schema):
+    members: list[int | str] = Field(..., description="The assessors, by user id or username; empty clears the "
+                                                      "panel.")
+    lead: int | str | None = Field(None, description="The lead assessor (id or username), one of `members`.")
+
+
+class AnalysisIn(Schema):
+    analysis: str = Field("", description="The half-year analysis or the annual summary's text "
+                                          "(半年一分析 / 年底一总结).")
 
 
 class ComputeOut(Schema):
@@ -281,6 +302,10 @@ class SubmitIn(Schema):
     summary: str = ""
 
 
+class WithdrawIn(Schema):
+    reason: str = Field("", description="Why the submission is withdrawn (required).")
+
+
 # ---- results and stars -----------------------------------------------------------------------------
 
 class ResultOut(Schema):
@@ -315,6 +340,8 @@ class CategoryScoreOut(Schema):
 
 
 class DeductionOut(Schema):
+    score: int = Field(..., description="The score's id: name it in POST /periods/{id}/findings.")
+    finding: int | None = Field(None, description="The rectification finding raised from it, if any.")
     period: str
     item: str
     title: str
@@ -374,3 +401,90 @@ class StarCountOut(Schema):
 class StarChangeIn(Schema):
     stars: int
     reason: str
+
+
+# ---- deductions → findings, bulletins, performance linkage -----------------------------------------
+
+class FindingsIn(Schema):
+    unit: str = Field(..., description="The unit's code.")
+    scores: list[int] | None = Field(None, description="The deductions (score ids of its scorecard) to raise; "
+                                                       "leave out for all of the unit's deductions.")
+
+
+class FindingRef(Schema):
+    id: int
+    item_code: str
+    period: str
+    severity: str
+    status: str
+    description: str
+
+
+class FindingsOut(Schema):
+    count: int = Field(..., description="Findings raised by this call.")
+    created: list[FindingRef]
+    existing: list[FindingRef] = Field(..., description="Deductions raised before: their findings, untouched.")
+
+
+class QueuedOut(Schema):
+    detail: str
+
+
+class StoredFileOut(Schema):
+    name: str
+    url: str = Field(..., description="The scoped download link.")
+    size: int
+    uploaded_at: dt.datetime
+
+
+class StoredFileList(Schema):
+    items: list[StoredFileOut]
+
+
+class LinkageRowIn(Schema):
+    stars: int | str | None = None
+    min_total: Decimal | str | None = None
+    secretary: Decimal | str | None = Field(None, description="The secretary's coefficient.")
+    committee: Decimal | str | None = Field(None, description="The committee members' coefficient.")
+
+
+class LinkageIn(Schema):
+    rows: list[LinkageRowIn] = Field(..., description="The whole table (it replaces the saved one): every row "
+                                                      "by stars, or every row by a minimum total.")
+
+
+class LinkageRowOut(Schema):
+    stars: int | None
+    min_total: Decimal | None
+    secretary: Decimal = Field(..., alias="secretary_coefficient")
+    committee: Decimal = Field(..., alias="committee_coefficient")
+
+
+class LinkageOut(Schema):
+    plan_id: int
+    by_stars: bool
+    rows: list[LinkageRowOut]
+
+
+# ---- scheme items (drafts) -------------------------------------------------------------------------
+
+class ItemIn(Schema):
+    """An item's fields; on a change only those given change."""
+
+    category: str = Field("", description="The category's code (a new item: default the first category).")
+    code: str | None = None
+    title: str | None = None
+    standard: str | None = None
+    max_points: Decimal | str | None = None
+    kind: str | None = Field(None, description="work / veto / interactive / bonus / penalty")
+    method: str | None = Field(None, description="deduct / graded / ratio / yesno")
+    deduct_per: Decimal | str | None = None
+    levels: list[list[str]] | None = None
+    ratio_floor: Decimal | str | None = None
+    ratio_full: Decimal | str | None = None
+    evidence_required: bool | None = None
+    annual_only: bool | None = None
+    metric: str | None = None
+    veto_effect: str | None = None
+    veto_deduction: Decimal | str | None = None
+    veto_star_cap: int | None = None

@@ -104,7 +104,12 @@ def test_openapi_document_lists_the_assessment_api(client, admin_user):
         "assess_plans_list", "assess_plans_create", "assess_plans_get", "assess_periods_get", "assess_periods_move",
         "assess_periods_compute", "assess_sheets_open", "assess_sheets_get", "assess_sheets_save",
         "assess_sheets_submit", "assess_results_list", "assess_results_scorecard", "assess_stars_list",
-        "assess_stars_publicise", "assess_stars_confirm", "assess_stars_change"}
+        "assess_stars_publicise", "assess_stars_confirm", "assess_stars_change",
+        # everything else the web UI does (test_api_more.py)
+        "assess_items_create", "assess_items_update", "assess_items_delete", "assess_periods_panel",
+        "assess_periods_analysis", "assess_sheets_withdraw", "assess_results_member_scorecard",
+        "assess_results_findings", "assess_bulletin_docx", "assess_bulletin_pdf", "assess_bulletin_build",
+        "assess_bulletin_files", "assess_linkage_get", "assess_linkage_save", "assess_linkage_export"}
     names = set(doc["components"]["schemas"])
     assert {"SchemeDetail", "ItemOut", "PlanDetail", "PeriodDetail", "SheetOut", "ScoreIn", "ScoresIn",
             "ResultList", "ScorecardOut", "StarRatingOut", "ImportErrorOut"} <= names
@@ -112,6 +117,9 @@ def test_openapi_document_lists_the_assessment_api(client, admin_user):
     assert "409" in save and "422" in save
     export = doc["paths"]["/api/v1/assessment/schemes/{id}/xlsx"]["get"]["responses"]["200"]
     assert xlsx.XLSX_TYPE in export["content"]
+    docx = doc["paths"]["/api/v1/assessment/periods/{id}/bulletin.docx"]["get"]["responses"]["200"]
+    assert "application/vnd.openxmlformats-officedocument.wordprocessingml.document" in docx["content"]
+    assert "202" in doc["paths"]["/api/v1/assessment/periods/{id}/bulletin/build"]["post"]["responses"]
 
 
 # ---- schemes ----------------------------------------------------------------------------------------

@@ -12,21 +12,71 @@ from __future__ import annotations
 
 from typing import Any
 
+from pbqms.accounts import services as accounts
 from pbqms.accounts.models import Role
+from pbqms.assessment import services
 from pbqms.assessment.models import (
+    LinkageRow,
+    PanelMember,
     Period,
+    PeriodStatus,
     Plan,
     Result,
     Scheme,
     SchemeItem,
     Score,
     Sheet,
+    SheetKind,
     StarChange,
     StarRating,
 )
+from pbqms.assessment.tests import walk_results as W
 from pbqms.core.tests.walk_registry import Call, Case, Ctx
+from pbqms.scope import ASSESS_MANAGE_ROLES
 
 OUTSIDE_CODES = ("B03", "SUB2", "GRP")
+OUTSIDE_MEMBER_SCHEME = "二矿越界积分细则"
+OUTSIDE_WORDS = [OUTSIDE_MEMBER_SCHEME]
+
+
+def _member_period(actor: Any, owner: Any, member: Any, name: str) -> int:
+    """A members' points scheme of `owner` (year 2024) whose 2024Q1 is published with `member` scored."""
+    plan, items = W.make_plan(actor, owner, year=2024, data=W.member_data(name))
+    period = Period.objects.get(plan=plan, key="2024Q1")
+    services.move_period(actor, period, PeriodStatus.SCORING)
+    period.refresh_from_db()
+    sheet = services.open_sheet(actor, period, member.unit, SheetKind.ASSESSOR, member=member)
+    services.save_scores(actor, sheet, [services.ScoreInput(item=items[c], **W.FACTS, **v)
+                                        for c, v in {**W.FULL, "DJ01": {"occurrences": 1}}.items()])
+    services.submit_sheet(actor, sheet)
+    services.move_period(actor, period, PeriodStatus.REVIEW)
+    services.move_period(actor, period, PeriodStatus.PUBLISHED)
+    return period.pk
+
+
+def setup(tree: Any, users: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The API's own records: a members' points period of SUB1 (m01 scored) and of SUB2 (m03)."""
+    staff = users[Role.DEPARTMENT_STAFF]
+    inside = _member_period(staff, tree.sub1, tree.m01, "党员量化积分细则")
+    outsider = accounts.create_user(None, username="assess_api_walk_sub2", password="x", validate=False)
+    accounts.grant_role(None, outsider, Role.DEPARTMENT_STAFF, tree.sub2)
+    outside = _member_period(outsider, tree.sub2, tree.m03, OUTSIDE_MEMBER_SCHEME)
+    return {"aapi": {"member_period": (inside, outside)}}
+
+
+def _manager(c: Ctx) -> bool:
+    """Those who manage SUB1's assessment (the plan's linkage table is theirs)."""
+    return c.unit == "SUB1" and c.role in ASSESS_MANAGE_ROLES
+
+
+def _whole(c: Ctx) -> bool:
+    """Those who read the whole of SUB1's periods (the bulletin is theirs)."""
+    return c.unit == "SUB1"
+
+
+def _reads_m01_points(c: Ctx) -> bool:
+    """Who reads m01's points: the committee's roles, B01's, and m01 themselves."""
+    return c.role != Role.GROUP_LEADER
 
 
 def _assess(c: Ctx, key: str, inside: bool = True) -> int:
@@ -129,6 +179,57 @@ API_CASES: dict[str, Case] = {
     "assess_stars_publicise": _by_id("plan", "ares", body={"days": 5}),
     "assess_stars_confirm": _by_id("plan", "ares"),
     "assess_stars_change": _by_id("rating", "ares", body={"stars": 3, "reason": "动态调整"}, gated=True),
+    # scheme items (drafts only: the walk's schemes are published, so writers get 422, others 403)
+    "assess_items_create": _by_id("scheme", body={"category": "DJ", "code": "DJ09", "title": "新项目",
+                                                  "standard": "每季度1次", "max_points": "1", "method": "yesno"}),
+    "assess_items_update": Case(
+        inside=lambda c: [Call(path_params={"id": _assess(c, "scheme"), "item": "DJ01"}, body={"title": "改名"})],
+        outside=lambda c: [Call(path_params={"id": _assess(c, "scheme", False), "item": "DJ01"},
+                                body={"title": "改名"})]),
+    "assess_items_delete": Case(
+        inside=lambda c: [Call(path_params={"id": _assess(c, "scheme"), "item": "DJ01"})],
+        outside=lambda c: [Call(path_params={"id": _assess(c, "scheme", False), "item": "DJ01"})]),
+    # periods: the panel and the analysis
+    "assess_periods_panel": _by_id("period", body={"members": []}),
+    "assess_periods_analysis": _by_id("period", body={"analysis": "半年分析：整体较好"}),
+    "assess_sheets_withdraw": _by_id("sheet", body={"reason": "修改评分"}, gated=True),
+    # results: members' points, deductions → findings
+    "assess_results_member_scorecard": Case(
+        inside=lambda c: [Call(path_params={"id": c.extra["aapi"]["member_period"][0], "member": c.m01})]
+        if _reads_m01_points(c) else [],
+        outside=lambda c: [Call(path_params={"id": c.extra["aapi"]["member_period"][1], "member": c.m03}),
+                           Call(path_params={"id": c.extra["aapi"]["member_period"][0], "member": c.m03}),
+                           Call(path_params={"id": c.extra["aapi"]["member_period"][1], "member": c.m01})]),
+    "assess_results_findings": Case(
+        inside=lambda c: _if_reads(c, Call(path_params={"id": _ares(c, "period")}, body={"unit": "B01"})),
+        outside=lambda c: [Call(path_params={"id": _ares(c, "period")}, body={"unit": "B03"}),
+                           Call(path_params={"id": _ares(c, "period", False)}, body={"unit": "B03"}),
+                           Call(path_params={"id": _ares(c, "period", False)}, body={"unit": "B01"})]),
+    # bulletins
+    "assess_bulletin_docx": Case(
+        inside=lambda c: [Call(path_params={"id": _ares(c, "period")})] if _whole(c) else [],
+        outside=lambda c: [Call(path_params={"id": _ares(c, "period", False)})]),
+    "assess_bulletin_pdf": Case(
+        inside=lambda c: [Call(path_params={"id": _ares(c, "period")})] if _whole(c) else [],
+        outside=lambda c: [Call(path_params={"id": _ares(c, "period", False)})]),
+    "assess_bulletin_build": _by_id("period", "ares"),
+    "assess_bulletin_files": Case(
+        inside=lambda c: [Call(path_params={"id": _ares(c, "period")})] if _whole(c) else [],
+        outside=lambda c: [Call(path_params={"id": _ares(c, "period", False)})]),
+    # performance linkage
+    "assess_linkage_get": Case(
+        inside=lambda c: [Call(path_params={"id": _ares(c, "plan")})] if _manager(c) else [],
+        outside=lambda c: [Call(path_params={"id": _ares(c, "plan", False)})]),
+    "assess_linkage_save": _by_id("plan", "ares", body={"rows": [{"stars": 5, "secretary": "1.2",
+                                                                  "committee": "1.1"}]}),
+    "assess_linkage_export": Case(
+        inside=lambda c: [Call(path_params={"id": _ares(c, "plan")}),
+                          Call(path_params={"id": _ares(c, "plan")}, query={"period": _ares(c, "period")})]
+        if _manager(c) else [],
+        outside=lambda c: [Call(path_params={"id": _ares(c, "plan", False)}),
+                           Call(path_params={"id": _ares(c, "plan", False)}, query={"period": _ares(c, "period")})]
+        + ([Call(path_params={"id": _ares(c, "plan")}, query={"period": _ares(c, "period", False)})]
+           if _manager(c) else [])),
 }
 
 
@@ -138,4 +239,14 @@ def fingerprint() -> tuple[Any, ...]:
             Plan.objects.count(), sorted(Period.objects.values_list("pk", "status", "computed_at")),
             sorted(Sheet.objects.values_list("pk", "status")), sorted(Score.objects.values_list("pk", "version")),
             Result.objects.count(), sorted(StarRating.objects.values_list("pk", "stars", "status", "notice_until")),
-            StarChange.objects.count())
+            StarChange.objects.count(), sorted(PanelMember.objects.values_list("period_id", "user_id", "is_lead")),
+            sorted(Period.objects.values_list("pk", "analysis")),
+            sorted(LinkageRow.objects.values_list("plan_id", "stars", "min_total", "secretary_coefficient",
+                                                  "committee_coefficient")),
+            _findings())
+
+
+def _findings() -> int:
+    from pbqms.rectification.models import Finding
+
+    return Finding.objects.filter(source="assessment").count()
