@@ -40,12 +40,10 @@ COMPUTE_S, RATIO, PAGE_MS, PAGE_QUERIES = 5.0, 2.0, 100.0, 15
 
 
 def _create_database() -> None:
-    import psycopg
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run
 
-    base, name = URL.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    run.ensure_database(URL)
 
 
 def _log(msg: str, started: float) -> None:

@@ -44,12 +44,10 @@ STATES = ["approved"] * 15 + ["proposed"] * 3 + ["returned"] * 2
 
 
 def _create_database() -> None:
-    import psycopg
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run
 
-    base, name = URL.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    run.ensure_database(URL)
 
 
 def _log(msg: str, started: float) -> None:

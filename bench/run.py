@@ -47,9 +47,22 @@ DEMO_S, SCALE_S = 30.0, 600.0
 IO_MEMBERS = 100_000
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database a benchmark runs on, if it is not there yet."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def _setup() -> None:
     import django
 
+    ensure_database(os.environ.get("DATABASE_URL", ""))
     django.setup()
 
 
