@@ -149,7 +149,8 @@ def build(log: Callable[[str], None] = print) -> None:
     # One preventive action accepted and done, the others still proposed.
     action = PreventiveAction.objects.filter(status=PreventiveStatus.PROPOSED).order_by("pk").first()
     if action is not None:
-        owner = secretary(action.unit) if action.unit.code.startswith("B") else assessor
+        # a branch's (or its party group's: B03G2 → branch03) secretary owns it; else the department
+        owner = users.get(f"branch{action.unit.code[1:3]}", assessor) if action.unit.code.startswith("B") else assessor
         preventive.accept(assessor, action, owner=owner, due_on=today + dt.timedelta(days=20),
                           measures="建立支委会月度提醒和会前议题报备制度，组织委员每月25日前检查落实")
     result = sweep_deadlines(today)
