@@ -19,8 +19,10 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/pbqms demo
 
-## Every test, on SQLite and then on PostgreSQL
-test: install test-browser-check lint test-sqlite test-postgres
+## Every test, on SQLite and on PostgreSQL: the two suites run side by side (each with two workers),
+## which on two cores takes about as long as the slower one alone (their lines interleave)
+test: install test-browser-check lint
+	$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite test-postgres
 
 test-browser-check:
 	@if [ ! -x "$${PBQMS_CHROMIUM:-/usr/bin/chromium}" ]; then \
