@@ -20,9 +20,10 @@ demo: install
 	$(BIN)/pbqms demo
 
 ## Every test, on SQLite and on PostgreSQL: the two suites run side by side (each with two workers),
-## which on two cores takes about as long as the slower one alone (their lines interleave)
+## which on two cores takes about as long as the slower one alone (their progress lines interleave;
+## each ends with its own summary)
 test: install test-browser-check lint
-	$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite test-postgres
+	$(MAKE) --no-print-directory -j2 test-sqlite test-postgres
 
 test-browser-check:
 	@if [ ! -x "$${PBQMS_CHROMIUM:-/usr/bin/chromium}" ]; then \
