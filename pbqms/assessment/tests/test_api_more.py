@@ -29,7 +29,6 @@ from pbqms.assessment.tests import walk_results as W
 from pbqms.assessment.tests.conftest import SMALL, YEAR
 from pbqms.assessment.tests.test_api import FACTS, FULL, Api, state, to_scoring
 from pbqms.audit.models import AuditEntry
-from pbqms.members import services as members
 
 NOT_YOURS = "您无权修改此记录。"
 NOT_FOUND = "未找到。"
@@ -266,20 +265,8 @@ def test_deductions_become_findings_exactly_once(tree, staff, zh, data):
 
 @pytest.fixture
 def member_points(tree, users):  # type: ignore[no-untyped-def]
-    """A members' points scheme of SUB1: m01 (loses 3 × DJ01) and 赵六 of B01 scored, 2025Q1 published."""
-    staff = users[Role.DEPARTMENT_STAFF]
-    other = members.create_member(None, unit=tree.b01, name="赵六", gender="M", status="full")
-    plan, items = W.make_plan(staff, tree.sub1, data=W.member_data())
-    period = Period.objects.get(plan=plan, key=f"{W.YEAR}Q1")
-    services.move_period(staff, period, PeriodStatus.SCORING)
-    period.refresh_from_db()
-    for member, extra in ((tree.m01, {"DJ01": {"occurrences": 3}}), (other, {})):
-        sheet = services.open_sheet(staff, period, tree.b01, SheetKind.ASSESSOR, member=member)
-        services.save_scores(staff, sheet, [services.ScoreInput(item=items[c], **W.FACTS, **v)
-                                            for c, v in {**W.FULL, **extra}.items()])
-        services.submit_sheet(staff, sheet)
-    services.move_period(staff, period, PeriodStatus.REVIEW)
-    return plan, period, other
+    """A members' points scheme of SUB1: m01 (loses 3 × DJ01) and 赵六 of B01 scored, in review."""
+    return W.scored_member_points(tree, users[Role.DEPARTMENT_STAFF])
 
 
 def test_member_points_scorecard(tree, staff, zh, users, member_points, outside):

@@ -16,7 +16,6 @@ from pbqms.assessment.models import (
     Period,
     PeriodStatus,
     Result,
-    SheetKind,
     StarChange,
     StarRating,
     StarStatus,
@@ -127,18 +126,7 @@ def test_ranking_exports_xlsx(client, data, users):
 def member_points(tree, users):
     """A members' points scheme of SUB1: m01 and a second B01 member scored, the period published."""
     staff = users[Role.DEPARTMENT_STAFF]
-    other = members.create_member(None, unit=tree.b01, name="赵六", gender="M", status="full")
-    data = W.member_data()
-    plan, items = W.make_plan(staff, tree.sub1, data=data)
-    period = Period.objects.get(plan=plan, key=f"{W.YEAR}Q1")
-    services.move_period(staff, period, PeriodStatus.SCORING)
-    period.refresh_from_db()
-    for member, extra in ((tree.m01, {"DJ01": {"occurrences": 3}}), (other, {})):
-        sheet = services.open_sheet(staff, period, tree.b01, SheetKind.ASSESSOR, member=member)
-        services.save_scores(staff, sheet, [services.ScoreInput(item=items[c], **W.FACTS, **v)
-                                            for c, v in {**W.FULL, **extra}.items()])
-        services.submit_sheet(staff, sheet)
-    services.move_period(staff, period, PeriodStatus.REVIEW)
+    _plan, period, other = W.scored_member_points(tree, staff)
     services.move_period(staff, period, PeriodStatus.PUBLISHED)
     return period, other
 

@@ -172,3 +172,22 @@ def outside_state(path: str) -> tuple[Any, ...]:
             StarChange.objects.filter(rating__org_path__startswith=path).count(),
             list(LinkageRow.objects.filter(plan__org_path__startswith=path).order_by("pk").values()),
             list(Finding.objects.filter(org_path__startswith=path, source="assessment").values_list("pk")))
+
+
+def scored_member_points(tree: Any, staff: Any) -> tuple[Any, Any, Any]:
+    """A members' points scheme of SUB1 in review: m01 (loses 3 × DJ01) and a second B01 member,
+    赵六, scored on assessor sheets. Returns (plan, period, 赵六)."""
+    from pbqms.members import services as members
+
+    other = members.create_member(None, unit=tree.b01, name="赵六", gender="M", status="full")
+    plan, items = make_plan(staff, tree.sub1, data=member_data())
+    period = Period.objects.get(plan=plan, key=f"{YEAR}Q1")
+    services.move_period(staff, period, PeriodStatus.SCORING)
+    period.refresh_from_db()
+    for member, extra in ((tree.m01, {"DJ01": {"occurrences": 3}}), (other, {})):
+        sheet = services.open_sheet(staff, period, tree.b01, SheetKind.ASSESSOR, member=member)
+        services.save_scores(staff, sheet, [services.ScoreInput(item=items[c], **FACTS, **v)
+                                            for c, v in {**FULL, **extra}.items()])
+        services.submit_sheet(staff, sheet)
+    services.move_period(staff, period, PeriodStatus.REVIEW)
+    return plan, period, other
