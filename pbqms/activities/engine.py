@@ -220,34 +220,34 @@ def _apply_delta(unit: Unit, before: dict[tuple[dt.date, str], int],
 
 def rebuild_tallies(months: list[dt.date]) -> None:
     """Subtree totals per month for the heat map, rebuilt from the states bottom-up: the states
-    counted once per unit and month, then each tree level's sums added to its parents' (a
-    parent's path is its child's less the last segment), so the states are read once whatever
-    the depth of the tree."""
+    counted once per unit and month (integer keys), then each tree level's sums added to its
+    parents', so the states are read once whatever the depth of the tree."""
     state, tally = ComplianceState._meta.db_table, ComplianceTally._meta.db_table
     seg = SEGMENT + 1
     month_ph = ", ".join(["%s"] * len(months))
     sums = "SUM(met), SUM(open), SUM(at_risk), SUM(missed)"
     with connection.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS cs_roll")
-        cur.execute("CREATE TEMPORARY TABLE cs_roll (path VARCHAR(255), depth INTEGER, month DATE, met INTEGER, "
+        cur.execute("CREATE TEMPORARY TABLE cs_roll (unit_id BIGINT, depth INTEGER, month DATE, met INTEGER, "
                     "open INTEGER, at_risk INTEGER, missed INTEGER)")
         cur.execute(f"""
-            INSERT INTO cs_roll (path, depth, month, met, open, at_risk, missed)
-            SELECT s.org_path, LENGTH(s.org_path) / {seg} - 1, s.month,
+            INSERT INTO cs_roll (unit_id, depth, month, met, open, at_risk, missed)
+            SELECT s.unit_id, LENGTH(s.org_path) / {seg} - 1, s.month,
                    SUM(CASE WHEN s.status = 'met' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN s.status = 'open' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN s.status = 'at_risk' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN s.status = 'missed' THEN 1 ELSE 0 END)
             FROM {state} s WHERE s.month IN ({month_ph})
-            GROUP BY s.org_path, s.month
+            GROUP BY s.unit_id, LENGTH(s.org_path), s.month
         """, months)
         cur.execute("SELECT MAX(depth) FROM cs_roll")
         top = (cur.fetchone() or [0])[0] or 0
         for d in range(top, 0, -1):
-            parent = f"SUBSTR(path, 1, LENGTH(path) - {seg})"
             cur.execute(f"""
-                INSERT INTO cs_roll (path, depth, month, met, open, at_risk, missed)
-                SELECT {parent}, {d - 1}, month, {sums} FROM cs_roll WHERE depth = {d} GROUP BY {parent}, month
+                INSERT INTO cs_roll (unit_id, depth, month, met, open, at_risk, missed)
+                SELECT u.parent_id, {d - 1}, r.month, SUM(r.met), SUM(r.open), SUM(r.at_risk), SUM(r.missed)
+                FROM cs_roll r JOIN {Unit._meta.db_table} u ON u.id = r.unit_id
+                WHERE r.depth = {d} AND u.parent_id IS NOT NULL GROUP BY u.parent_id, r.month
             """)
         # Only what changed is written: a nightly run that moves a few states rewrites a few
         # totals, and no deleted rows are left for the unique key to step over.
@@ -256,8 +256,7 @@ def rebuild_tallies(months: list[dt.date]) -> None:
                     "at_risk INTEGER, missed INTEGER)")
         cur.execute(f"""
             INSERT INTO cs_new (unit_id, month, met, open, at_risk, missed)
-            SELECT CAST(SUBSTR(path, LENGTH(path) - {SEGMENT}, {SEGMENT}) AS INTEGER), month, {sums}
-            FROM cs_roll GROUP BY path, month
+            SELECT unit_id, month, {sums} FROM cs_roll GROUP BY unit_id, month
         """)
         cur.execute(f"""
             INSERT INTO {tally} AS t (unit_id, month, met, open, at_risk, missed)
