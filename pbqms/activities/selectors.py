@@ -16,9 +16,6 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
 
 from pbqms import scope
 from pbqms.core import clock
@@ -318,25 +315,12 @@ class HeatCell:
     def tracked(self) -> bool:
         return bool(self.met or self.missed or self.at_risk or self.open)
 
-    def html(self, title_format: str, risk_label: str) -> str:
-        """The cell as HTML, built once in Python: a page of 50 units has 650 cells, and the
-        template engine would spend most of the page's time on them."""
-        rate = self.rate
-        title = title_format % {"met": self.met, "missed": self.missed, "risk": self.at_risk, "open": self.open}
-        text = f"{rate:.0f}" if rate is not None else ("" if self.is_future else "·")
-        risk = (f'<span class="heat-risk" aria-label="{escape(risk_label)}">!{self.at_risk}</span>'
-                if self.is_current and self.at_risk else "")
-        now = " heat-now" if self.is_current else ""
-        return (f'<td class="heat-cell {heat_class(rate)}{now}" title="{self.month:%Y-%m}：{escape(title)}">'
-                f"{text}{risk}</td>")
-
 
 @dataclass
 class HeatRow:
     unit: Unit
     cells: list[HeatCell]
     total: bool = False
-    cells_html: str = ""  # the twelve cells, escaped and built in Python (HeatCell.html)
 
     @property
     def met(self) -> int:
@@ -387,10 +371,6 @@ def heat_rows(units: list[Unit], year: int, *, total: Unit | None = None) -> lis
                 cell.met, cell.missed, cell.at_risk, cell.open = t.met, t.missed, t.at_risk, t.open
             cells.append(cell)
         rows.append(HeatRow(u, cells, total=u is total))
-    title_format = gettext("met %(met)s, missed %(missed)s, at risk %(risk)s, in time %(open)s")
-    risk_label = gettext("at risk")
-    for row in rows:
-        row.cells_html = mark_safe("".join(c.html(title_format, risk_label) for c in row.cells))  # noqa: S308
     return rows
 
 
