@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from pbqms.accounts.models import Role
 from pbqms.activities import engine, services
@@ -98,9 +99,9 @@ def test_record_an_activity_with_the_attendance_checklist(page, users, tree, bra
     page.fill("textarea[name=resolutions]", "12月下旬召开组织生活会，开展民主评议党员。")
     row = page.locator(".att-row", has_text="周强")
     reason = row.locator(".att-reason input")
-    assert not reason.is_visible()
+    expect(reason).not_to_be_visible()
     row.locator("input[name=present]").uncheck()
-    assert reason.is_visible()  # an untick asks for the reason inline
+    expect(reason).to_be_visible()  # an untick asks for the reason inline
     shot(page, "record-form")
     page.set_viewport_size({"width": 390, "height": 800})
     shot(page, "record-form-mobile")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from pbqms.accounts.models import Role
 from pbqms.assessment.models import Period, PeriodStatus, Result, SchemeItem, StarRating, StarStatus
@@ -57,8 +58,8 @@ def test_committee_dashboard_and_ranking(page, tree, users):
     sign_in(page, "u_committee_secretary")
     page.wait_for_url(page.base + "/")
     page.goto(f"{page.base}/assessment/results/{q2.pk}/dashboard/")
-    assert page.locator("svg.assess-chart.histogram").is_visible()
-    assert page.locator("svg.assess-chart.radar").is_visible()
+    expect(page.locator("svg.assess-chart.histogram")).to_be_visible()
+    expect(page.locator("svg.assess-chart.radar")).to_be_visible()
     quarterly = SchemeItem.objects.filter(scheme=q2.scheme, kind__in=["work", "interactive"], annual_only=False)
     assert page.locator("svg.assess-chart.heat rect").count() == 10 * quarterly.count()
     assert page.locator("svg.assess-chart.lines polyline").count() >= 3
@@ -89,9 +90,9 @@ def test_branch_secretary_opens_its_scorecard(page, tree, users):
     sign_in(page, "u_branch_secretary")
     page.wait_for_url(page.base + "/")
     page.goto(f"{page.base}/assessment/results/{q2.pk}/units/B01/")
-    assert page.locator(".ar-stats .stat").first.is_visible()
+    expect(page.locator(".ar-stats .stat").first).to_be_visible()
     assert page.locator("table.ar-cats tbody tr").count() >= 2
-    assert page.locator("svg.assess-chart.lines").is_visible()  # Q1 → Q2
+    expect(page.locator("svg.assess-chart.lines")).to_be_visible()  # Q1 → Q2
     # a branch cannot raise findings on itself, and reads no other unit
     assert page.locator("#deductions form").count() == 0
     shot(page, "scorecard_branch")
@@ -120,7 +121,7 @@ def test_bulletin_stars_and_linkage(page, tree, users):
     sign_in(page, "u_committee_admin")
     page.wait_for_url(page.base + "/")
     page.goto(f"{page.base}/assessment/results/{q2.pk}/bulletin/")
-    assert page.locator(".ar-paper .ar-title").is_visible()
+    expect(page.locator(".ar-paper .ar-title")).to_be_visible()
     assert page.locator("table.ar-btable tbody tr").count() == 10
     shot(page, "bulletin")
     with page.expect_download() as dl:
@@ -149,6 +150,6 @@ def test_bulletin_stars_and_linkage(page, tree, users):
     page.fill("input[name='rows-0-secretary']", "abc")
     page.click(".ar-linkage-form button.primary")
     page.wait_for_load_state()
-    assert page.locator(".errorlist").is_visible()
+    expect(page.locator(".errorlist")).to_be_visible()
     shot(page, "linkage")
     assert Period.objects.get(plan=plan, key="2026").status == PeriodStatus.PUBLISHED

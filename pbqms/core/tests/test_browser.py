@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from pbqms.conftest import PASSWORD
 from pbqms.members.models import Member
@@ -26,19 +27,19 @@ def sign_in(page, username, password=PASSWORD):
 
 def test_login_refuses_then_admits(page, users):
     sign_in(page, "u_committee_admin", "wrong")
-    assert page.locator("[role=alert]").is_visible()
+    expect(page.locator("[role=alert]")).to_be_visible()
     sign_in(page, "u_committee_admin")
     page.wait_for_url(page.base + "/")
     # home shows the scope's counts: 2 branches under SUB1
     assert page.locator("main").inner_text().count("2") >= 1
-    assert page.locator(".topbar").is_visible()
+    expect(page.locator(".topbar")).to_be_visible()
 
 
 def test_tree_expands_lazily_and_searches(page, users, tree):
     sign_in(page, "u_committee_admin")
     page.goto(page.base + "/units/")
     # the scope's root opens with its first level; deeper levels load on demand
-    assert page.locator("main").get_by_text("第二党支部").first.is_visible()
+    expect(page.locator("main").get_by_text("第二党支部").first).to_be_visible()
     assert page.locator("main").get_by_text("第一党小组").count() == 0
     page.locator("summary", has_text="第一党支部").first.click()
     page.wait_for_selector("main :text('第一党小组')")
@@ -129,9 +130,9 @@ def test_phone_width_has_a_menu(browser, live_server, users):
     pg.base = live_server.url
     sign_in(pg, "u_committee_admin")
     pg.wait_for_url(pg.base + "/")
-    assert not pg.locator("nav.mainnav").is_visible()
+    expect(pg.locator("nav.mainnav")).not_to_be_visible()
     pg.click("label.nav-toggle-label")
-    assert pg.locator("nav.mainnav").is_visible()
+    expect(pg.locator("nav.mainnav")).to_be_visible()
     width = pg.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"page scrolls sideways on a phone ({width}px)"
     context.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from pbqms.core.tests.test_browser import sign_in
 from pbqms.files.models import StoredFile
@@ -49,4 +50,4 @@ def test_upload_ahead_of_the_record(page, users, tree, tmp_path):
     page.set_viewport_size({"width": 390, "height": 800})
     page.screenshot(path=str(SHOTS / "files-upload-mobile.png"), full_page=True)
     page.locator(".file-item", has_text="现场照片.png").get_by_role("button").click()
-    assert page.locator("#record input[type=hidden][name=files]").count() == 2
+    expect(page.locator("#record input[type=hidden][name=files]")).to_have_count(2)

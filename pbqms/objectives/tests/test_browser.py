@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from pbqms.core.tests.test_browser import sign_in
 from pbqms.members import services as members
@@ -75,12 +76,12 @@ def test_objectives_list_and_cascade(page, users, tree):
     sign_in(page, "u_committee_admin")
     page.goto(page.base + f"/objectives/?year={YEAR}")
     assert page.locator("table.objectives tbody tr").count() == 3
-    assert page.get_by_text("凡事必规定").first.is_visible()
+    expect(page.get_by_text("凡事必规定").first).to_be_visible()
     shot(page, "list")
     page.click("text=党员教育培训全覆盖")
     page.wait_for_selector(".cascade")
     assert page.locator("[data-coverage]").inner_text().startswith("直属下级3个组织中已覆盖2个")
-    assert page.locator(".gaps").get_by_text("第四党支部").is_visible()
+    expect(page.locator(".gaps").get_by_text("第四党支部")).to_be_visible()
     shot(page, "cascade")
     del data
 
@@ -95,7 +96,7 @@ def test_new_objective_refuses_then_creates(page, users, tree):
     page.fill("input[name=deadline]", f"{YEAR}-12-31")
     page.fill("input[name=responsible]", "组织委员")
     page.click("button[type=submit].primary")
-    assert page.get_by_text("“一百”不是“百分比”类型的有效值。").is_visible()
+    expect(page.get_by_text("“一百”不是“百分比”类型的有效值。")).to_be_visible()
     shot(page, "objective-form-error")
     page.fill("input[name=target_value]", "100")
     page.click("button[type=submit].primary")
@@ -119,7 +120,7 @@ def test_unit_targets_and_progress_with_evidence(page, users, tree, tmp_path):
     page.set_input_files("input[name=evidence]", str(evidence))
     page.click("button:has-text('报告进展')")
     page.wait_for_selector(".messages")
-    assert page.locator("ol.reports li").first.get_by_text("签到表.pdf").is_visible()
+    expect(page.locator("ol.reports li").first.get_by_text("签到表.pdf")).to_be_visible()
     shot(page, "target")
 
 
@@ -127,13 +128,13 @@ def test_member_proposes_own_target(page, users, tree):
     rich(tree)
     sign_in(page, "u_member")
     page.goto(page.base + f"/objectives/mine/?year={YEAR}")
-    assert page.get_by_text("坚定理想信念").is_visible()
+    expect(page.get_by_text("坚定理想信念")).to_be_visible()
     page.select_option("select[name=category]", "post_skill")
     page.fill("input[name=title]", "年内取得采煤机司机高级工证书")
     page.fill("textarea[name=measure]", "以证书为准")
     page.click("button:has-text('提交审定')")
     page.wait_for_selector(".msg-success")
-    assert page.get_by_text("年内取得采煤机司机高级工证书").is_visible()
+    expect(page.get_by_text("年内取得采煤机司机高级工证书")).to_be_visible()
     shot(page, "mine")
     assert MemberTarget.objects.filter(member=tree.m01, state=ReviewState.PROPOSED).count() == 1
 

@@ -12,6 +12,7 @@ import importlib
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from pbqms.accounts.models import Role
 from pbqms.core.tests.test_browser import sign_in
@@ -117,7 +118,7 @@ def test_empty_todo_says_what_to_do(page, users, tree):
     page.wait_for_url(page.base + "/")
     page.goto(page.base + "/rectification/")
     assert "暂无待办事项" in page.locator(".rect-empty").inner_text()
-    assert page.locator(".rect-empty a", has_text="记录问题").is_visible()
+    expect(page.locator(".rect-empty a", has_text="记录问题")).to_be_visible()
     shot(page, "todo-empty")
 
 
@@ -144,7 +145,7 @@ def test_record_a_finding_with_evidence(page, users, tree, tmp_path):
     page.locator("main button[type=submit].primary").click()
     page.wait_for_selector(".msg-success")
     assert "三会一课记录不全" in page.locator("main").inner_text()
-    assert page.locator(".file-list a", has_text="现场照片.png").is_visible()
+    expect(page.locator(".file-list a", has_text="现场照片.png")).to_be_visible()
     shot(page, "finding")
     assert Finding.objects.get().evidence.count() == 1
 
