@@ -243,11 +243,41 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE assessment_sheet")
     floor = [hand_aggregate(period.pk) for _ in range(args.runs)]
-    took = [time_compute(period) for _ in range(args.runs)]
-    f, c = statistics.median(floor), statistics.median(took)
+    f = statistics.median(floor)
     print(f"hand-written aggregate: median {f:.2f} s (runs {', '.join(f'{x:.2f}' for x in floor)})")
-    print(f"results.compute:        median {c:.2f} s (runs {', '.join(f'{x:.2f}' for x in took)})"
+    # The first computation of a period writes every result; a recomputation (the period moved
+    # on, a sheet withdrawn and resubmitted, `pbqms assess compute`) writes what changed (0009)
+    from pbqms.assessment.models import Result
+
+    firsts = []
+    for _ in range(min(args.runs, 3)):
+        with transaction.atomic():
+            Result.objects.filter(period=period).delete()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM assessment_result")
+        firsts.append(time_compute(period))
+    first = statistics.median(firsts)
+    print(f"results.compute, first (no stored results): median {first:.2f} s (runs "
+          f"{', '.join(f'{x:.2f}' for x in firsts)}) → {first / COMPUTE_S:.2f} of {COMPUTE_S:.0f} s; "
+          f"{first / f:.2f}x the aggregate")
+    took = [time_compute(period) for _ in range(args.runs)]
+    c = statistics.median(took)
+    print(f"results.compute, again: median {c:.2f} s (runs {', '.join(f'{x:.2f}' for x in took)})"
           f" → {c / COMPUTE_S:.2f} of {COMPUTE_S:.0f} s; {c / f:.2f}x the aggregate (target ≤ {RATIO:.0f}x)")
+    with transaction.atomic():  # one unit rescored to full points (rolled back): it and every unit it passes move
+        lowest = Sheet.objects.filter(period=period, status="submitted", tally__has_key="l").order_by("-tally__l")
+        sheet = lowest.first()
+        Sheet.objects.filter(pk=sheet.pk).update(tally={})
+        from pbqms.assessment import assembly, results
+        from pbqms.assessment.services import sheet_items
+
+        cond, params = results._counting_sheets(period)
+        t = time.perf_counter()
+        count, written = assembly.write_results(period, cond, params, sheet_items(period),
+                                                results._previous_period(period))
+        print(f"one unit rescored from last to first: {time.perf_counter() - t:.2f} s, {written:,} results rewritten "
+              f"(it and the ranks it passed)")
+        transaction.set_rollback(True)
 
     # the pages show a published period (branches read results once published)
     Period.objects.filter(pk=period.pk).update(status="published")

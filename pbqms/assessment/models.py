@@ -426,7 +426,9 @@ class Result(models.Model):
 
     # Derived rows, rebuilt in bulk by results.compute: no database-level foreign keys, whose
     # per-row checks at commit would cost more than the computation (decision 0006).
-    # The composite indexes below serve every lookup, so no single-column index per key either.
+    # The composite indexes below serve every lookup, so no single-column index per key either;
+    # a unit's or member's history goes through its plan's periods and the unique (period, unit)
+    # or (period, member) index, so there is no (unit, period) index to keep up (decision 0009).
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="results", db_constraint=False,
                                db_index=False)
     unit = models.ForeignKey(Unit, on_delete=models.DO_NOTHING, related_name="+", verbose_name=_("unit"),
@@ -463,7 +465,6 @@ class Result(models.Model):
             models.Index(fields=["period", "org_path"], name="assess_result_path",
                          opclasses=["", "varchar_pattern_ops"]),
             models.Index(fields=["period", "rank", "id"], name="assess_result_rank"),
-            models.Index(fields=["unit", "period"], name="assess_result_unit"),
         ]
 
     def __str__(self) -> str:

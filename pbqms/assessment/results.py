@@ -1,11 +1,10 @@
 """Results — 考核结果: one period's totals, category subtotals, vetoes, ranks and change.
 
-Decision 0006. A submitted sheet scores every item, and an item scored at full points (no bonus,
-no penalty, no veto) is exactly its maximum, so a unit's result is the period's maximum less what
-its sheets *depart* from it. The computation therefore reads only the score rows marked `departs`
-(a partial index), aggregated in SQL per unit and category, plus one row per counting sheet;
-totals, caps, vetoes, ranks and change are then assembled for each unit and written in one bulk
-insert. Which sheets count:
+Each counting sheet keeps what it departs from full points (its tally, decision 0007). A scored
+period's results are folded from those tallies, totalled, capped, vetoed and ranked in one SQL
+statement, and only the results that changed are written (`assembly.py`, decision 0009).
+
+Which sheets count:
 
 - a monthly self-check: the units' submitted self sheets;
 - a quarter (and the annual-only items of the year): the submitted assessor sheets — the mean of
@@ -21,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -31,10 +30,9 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from pbqms import scope
-from pbqms.assessment import tallies
+from pbqms.assessment import assembly, tallies
 from pbqms.assessment.models import (
     SCORED_KINDS,
-    ItemKind,
     ItemResult,
     PanelMember,
     PanelRule,
@@ -43,12 +41,10 @@ from pbqms.assessment.models import (
     PeriodKind,
     PeriodStatus,
     Result,
-    SchemeItem,
     Sheet,
     SheetKind,
     SheetStatus,
     TargetKind,
-    VetoEffect,
 )
 from pbqms.assessment.stars import (  # noqa: F401 — the star services live beside the results
     change_stars,
@@ -113,108 +109,16 @@ def _dec(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 
 
-def _sheet_tallies(period: Period, items: Sequence[SchemeItem]) -> tuple[dict[int, Tally], list[tuple[Any, ...]]]:
-    """Per subject, from the counting sheets' tallies (decision 0007): the mean over its sheets of
-    the points of `items`. Returns the tallies and the per-item figures (item id, sheets losing
-    points on it, points lost)."""
-    subj = _subject(period)
-    cond, params = _counting_sheets(period)
-    out: dict[int, Tally] = {}
-    if not items:
-        return out, []
-    tallies.fill(cond, params)  # sheets submitted by a bulk load carry no tally yet
-    by_id = {i.pk: i for i in items}
-    max_c: dict[int, int] = defaultdict(int)
-    for item in items:
-        if item.kind in SCORED_KINDS:
-            max_c[item.category_id] += int(item.max_points * 100)
-    full_c = sum(max_c.values())
-    # per subject: [unit, member, path, sheets, lost, bonus, penalty, {category: change}, {veto item ids}]
-    acc: dict[int, list[Any]] = {}
-    item_n: dict[str, int] = defaultdict(int)
-    item_c: dict[str, int] = defaultdict(int)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT sh.{subj}, sh.unit_id, sh.member_id, sh.org_path, sh.tally FROM {T_SHEET} sh "
-                       f"WHERE {cond}", params)
-        rows = cursor.fetchall()
-    for key, unit_id, member_id, path, raw in rows:
-        t = tallies.read(raw)
-        a = acc.get(key)
-        if a is None:
-            a = acc[key] = [unit_id, member_id, path, 0, 0, 0, 0, {}, set()]
-        a[3] += 1
-        if not t:
-            continue
-        a[4] += t.get("l", 0)
-        a[5] += t.get("b", 0)
-        a[6] += t.get("p", 0)
-        cats = a[7]
-        for c, v in t.get("c", {}).items():
-            cats[c] = cats.get(c, 0) + v
-        for i, v in t.get("i", {}).items():
-            item_n[i] += 1
-            item_c[i] += v
-        a[8].update(t.get("v", ()))
-    # The categories' JSON: a single sheet's unchanged categories are the same text for everyone
-    full_part = {str(c): f'"{c}":"{_cents(m, 1)}"' for c, m in max_c.items()}
-    for key, (unit_id, member_id, path, n, lost, bonus, penalty, changes, vetoed) in acc.items():
-        per = Decimal(100 * n)
-        if n == 1:
-            parts = [full_part[c] if c not in changes else f'"{c}":"{_cents(max_c[int(c)] + changes[c], 1)}"'
-                     for c in full_part]
-            parts += [f'"{c}":"{_cents(v, 1)}"' for c, v in changes.items() if c not in full_part]
-            cats_json = "{" + ",".join(parts) + "}"
-        else:
-            cats_json = _cents_json({c: max_c.get(c, 0) * n + changes.get(str(c), 0)
-                                     for c in max_c.keys() | {int(c) for c in changes}}, n)
-        tally = Tally(unit_id, member_id, path, sheets=n, base=Decimal(full_c * n - lost) / per,
-                      bonus=Decimal(bonus) / per if bonus else ZERO,
-                      penalty=Decimal(penalty) / per if penalty else ZERO,
-                      categories_json=cats_json)
-        for item_id in sorted(vetoed):
-            it = by_id.get(item_id)
-            if it is not None:
-                tally.vetoes.append((it.code, it.veto_effect, it.veto_deduction, it.veto_star_cap))
-        out[key] = tally
-    item_rows = [(int(i), item_n[i], Decimal(item_c[i]) / 100) for i in item_n if int(i) in by_id]
-    return out, item_rows
-
-
-def _cents(c: int, n: int) -> str:
-    """Cents summed over n sheets as a 2-decimal string (the mean), without Decimal arithmetic
-    for the common single-sheet case."""
-    if n == 1:
-        sign = "-" if c < 0 else ""
-        c = abs(c)
-        return f"{sign}{c // 100}.{c % 100:02d}"
-    return str((Decimal(c) / (100 * n)).quantize(CENT, ROUND_HALF_UP))
-
-
-def _cents_json(cats: dict[int, int], n: int) -> str:
-    return "{" + ",".join(f'"{c}":"{_cents(v, n)}"' for c, v in cats.items()) + "}"
-
-
 def _apply(t: Tally, bonus_cap: Decimal, penalty_cap: Decimal) -> tuple[Decimal, bool, str, int | None]:
     """Caps, then vetoes: (total, vetoed, veto item codes, star cap)."""
     if bonus_cap > 0 and t.bonus > bonus_cap:
         t.bonus = bonus_cap
     if penalty_cap > 0 and t.penalty < -penalty_cap:
         t.penalty = -penalty_cap
-    total = t.base + t.bonus + t.penalty
-    codes = list(t.carried_codes)
-    cap = t.carried_cap
-    for code, effect, deduction, star_cap in t.vetoes:
-        codes.append(code)
-        if effect == VetoEffect.ZERO:
-            total = ZERO
-        elif effect == VetoEffect.DEDUCT:
-            total -= deduction or ZERO
-        elif effect == VetoEffect.BLOCK_STARS:
-            cap = 0
-        elif effect == VetoEffect.CAP_STARS:
-            cap = star_cap if cap is None else min(cap, star_cap or 0)
-    total = max(ZERO, total)
-    return total, bool(codes), ",".join(dict.fromkeys(codes))[:200], cap
+    zero, deduct, cap = assembly.veto_effect(t.vetoes, t.carried_cap)
+    total = ZERO if zero else t.base + t.bonus + t.penalty - Decimal(deduct) / 100
+    codes = list(t.carried_codes) + [v[0] for v in t.vetoes]
+    return max(ZERO, total), bool(codes), assembly.veto_codes(codes), cap
 
 
 def _previous_period(period: Period) -> Period | None:
@@ -242,7 +146,8 @@ def _ranks(values: Iterable[tuple[Any, Decimal]]) -> dict[Any, int]:
 
 
 def _write(period: Period, tallies: dict[int, Tally]) -> int:
-    """Totals, ranks, peers and change for every subject, then one bulk insert."""
+    """The half-year's and the year's results (combinations of quarter results, in Python):
+    totals, ranks, peers and change for every subject, then one bulk insert."""
     scheme = period.scheme
     member_kind = scheme.target_kind == TargetKind.MEMBER
     subj = _subject(period)
@@ -304,19 +209,6 @@ def _copy_lines(rows: Iterable[tuple[Any, ...]]) -> bytes:
     return "".join(lines).encode()
 
 
-def _item_results(period: Period, items: Sequence[SchemeItem], item_rows: Sequence[tuple[Any, ...]],
-                  sheets: int) -> None:
-    by_id = {i.pk: i for i in items}
-    lost = {item_id: (n, _dec(points)) for item_id, n, points in item_rows}
-    ItemResult.objects.bulk_create([
-        ItemResult(period=period, item=item, units_deducted=lost.get(item.pk, (0, ZERO))[0],
-                   points_deducted=lost.get(item.pk, (0, ZERO))[1],
-                   average=(item.max_points - lost.get(item.pk, (0, ZERO))[1] / sheets).quantize(CENT)
-                   if sheets and item.kind in SCORED_KINDS else None)
-        for item in by_id.values() if item.kind != ItemKind.VETO
-    ])
-
-
 def _quarters_of(period: Period) -> list[Period]:
     qs = Period.objects.filter(plan=period.plan, kind=PeriodKind.QUARTER, starts_on__gte=period.starts_on,
                                ends_on__lte=period.ends_on).order_by("starts_on")
@@ -343,9 +235,15 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
     quarter_max = sum((i.max_points for i in items if not i.annual_only and i.kind in SCORED_KINDS), ZERO)
     q_scale = full / quarter_max if (quarter_max and period.kind == PeriodKind.YEAR) else Decimal(1)
     annual: dict[int, Tally] = {}
-    if period.kind == PeriodKind.YEAR:
-        annual, _rows = _sheet_tallies(period, sheet_items(period))
-    tallies: dict[int, Tally] = {}
+    annual_items = sheet_items(period) if period.kind == PeriodKind.YEAR else []
+    if annual_items:
+        cond, params = _counting_sheets(period)
+        tallies.fill(cond, params)  # sheets submitted by a bulk load carry no tally yet
+        for key, unit_id, member_id, path, n, base, bonus, penalty, cats_json, vetoes in assembly.subtotals(
+                period, cond, params, annual_items):
+            annual[key] = Tally(unit_id, member_id, path, sheets=n, base=base, bonus=bonus, penalty=penalty,
+                                vetoes=vetoes, categories_json=cats_json)
+    out: dict[int, Tally] = {}
     for key in set(seen) | set(annual):
         quarter_rows = seen.get(key, [])
         unit_id, member_id, path = info.get(key) or (annual[key].unit_id, annual[key].member_id, annual[key].org_path)
@@ -370,8 +268,8 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
         else:
             t.base = q_mean * q_scale
         t.categories = dict(cats)
-        tallies[key] = t
-    return tallies
+        out[key] = t
+    return out
 
 
 def _analyse() -> None:
@@ -390,16 +288,16 @@ def compute(period: Period, *, actor: Any = None, allow_published: bool = True) 
     if period.status == PeriodStatus.PUBLISHED and not allow_published:
         raise ValidationError(_("Period %(key)s is published: its results are locked. Reopen it to recompute.")
                               % {"key": period.key})
-    Result.objects.filter(period=period).delete()
     ItemResult.objects.filter(period=period).delete()
-    if period.kind in (PeriodKind.HALF, PeriodKind.YEAR):
-        tallies = _combined_tallies(period)
-        count = _write(period, tallies)
+    items = sheet_items(period)
+    if period.kind in (PeriodKind.HALF, PeriodKind.YEAR) or not items:
+        Result.objects.filter(period=period).delete()
+        count = _write(period, _combined_tallies(period)) if period.kind in (PeriodKind.HALF, PeriodKind.YEAR) else 0
     else:
-        items = sheet_items(period)
-        tallies, item_rows = _sheet_tallies(period, items)
-        count = _write(period, tallies)
-        _item_results(period, items, item_rows, sum(t.sheets for t in tallies.values()))
+        cond, params = _counting_sheets(period)
+        tallies.fill(cond, params)  # sheets submitted by a bulk load carry no tally yet
+        count, _written = assembly.write_results(period, cond, params, items, _previous_period(period))
+        assembly.item_results(period, items, cond, params)
     before = period.result_count or 0
     period.computed_at, period.result_count = clock.now(), count
     period.save(update_fields=["computed_at", "result_count"])

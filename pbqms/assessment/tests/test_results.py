@@ -17,6 +17,7 @@ from pbqms.assessment.models import (
     StarStatus,
 )
 from pbqms.assessment.services import ScoreInput
+from pbqms.orgs import services as orgs
 
 FACTS = {"reason": "检查发现问题", "standard_applied": "按细则扣分", "evidence_ref": "检查记录"}
 
@@ -217,3 +218,62 @@ def test_documents_link_to_the_items_they_serve(setup, tree, admin_user):
     found = selectors.item_lookup(["DJ01", "XX99"])
     assert found["DJ01"][0] == "三会一课" and f"/assessment/schemes/{setup.scheme.pk}/" == found["DJ01"][1]
     assert "XX99" not in found
+
+
+def test_mean_of_a_panel_rounds_once_on_the_exact_mean(setup, tree, admin_user, users):
+    """Three assessors: each figure is the exact mean rounded half up once (decision 0009), so the
+    total is not the sum of rounded parts (84.67 + 0.67 would make 85.34)."""
+    from pbqms.accounts.models import Role
+
+    period = setup.period("2026Q1")
+    panel = [users[Role.DEPARTMENT_STAFF], users[Role.COMMITTEE_SECRETARY], users[Role.COMMITTEE_ADMIN]]
+    services.set_panel(admin_user, period, panel)
+    services.move_period(admin_user, period, PeriodStatus.SCORING)
+    period.refresh_from_db()
+    score_unit(setup, panel[0], period, tree.b01, {"DJ01": {"occurrences": 2}, "JK01": {"occurrences": 1}})  # 86 + 2
+    score_unit(setup, panel[1], period, tree.b01, {"DJ01": {"occurrences": 3}})  # 84
+    score_unit(setup, panel[2], period, tree.b01, {"DJ01": {"occurrences": 3}})  # 84
+    score_unit(setup, panel[0], period, tree.b02, {"FJ02": {"yes": True}})  # one of three triggers a veto
+    results.compute(period)
+    r = result(period, tree.b01)
+    assert (r.base, r.bonus, r.total, r.assessors) == (Decimal("84.67"), Decimal("0.67"), Decimal("85.33"), 3)
+    codes = dict(setup.scheme.categories.values_list("pk", "code"))
+    cats = {codes[int(c)]: v for c, v in r.categories.items()}
+    assert cats["DJ"] == "64.67" and cats["JK"] == "0.67"
+    r2 = result(period, tree.b02)
+    assert r2.vetoed and r2.veto_items == "FJ02" and r2.star_cap == 2 and r2.assessors == 1
+    assert (r.rank, r2.rank) == (2, 1) and (r.peer_size, r2.peer_size) == (2, 2)
+    dj01 = ItemResult.objects.get(period=period, item=setup.items["DJ01"])
+    # 40 − 16 ÷ 4 sheets
+    assert (dj01.units_deducted, dj01.points_deducted, dj01.average) == (3, Decimal("16"), Decimal("36"))
+
+
+def test_a_recomputation_writes_only_what_changed(setup, tree, admin_user):
+    """Decision 0009: unchanged results are left as stored (the same rows), changed ones are
+    replaced, and the result of a unit whose sheet was withdrawn goes."""
+    period = setup.period("2026Q1")
+    services.move_period(admin_user, period, PeriodStatus.SCORING)
+    period.refresh_from_db()
+    score_unit(setup, admin_user, period, tree.b01, {"DJ01": {"occurrences": 1}})  # 88
+    s2 = score_unit(setup, admin_user, period, tree.b02, {"DJ01": {"occurrences": 2}})  # 86
+    b04 = orgs.create_unit(None, code="B04", name="第四党支部", kind="branch", parent=tree.sub1)
+    score_unit(setup, admin_user, period, b04, {"DJ01": {"occurrences": 5}})  # 80
+    assert results.compute(period) == 3
+    before = {r.unit_id: (r.pk, r.total, r.rank) for r in Result.objects.filter(period=period)}
+    assert results.compute(period) == 3
+    assert {r.unit_id: (r.pk, r.total, r.rank) for r in Result.objects.filter(period=period)} == before
+
+    services.withdraw_submission(admin_user, s2, "补录")
+    seen = s2.scores.get(item=setup.items["DJ01"]).version
+    services.save_scores(admin_user, s2, [ScoreInput(item=setup.items["DJ01"], version=seen, occurrences=0, **FACTS)])
+    services.submit_sheet(admin_user, s2)
+    assert results.compute(period) == 3
+    r1, r2, r3 = result(period, tree.b01), result(period, tree.b02), result(period, b04)
+    assert (r2.total, r2.rank, r1.rank, r3.rank) == (Decimal("90"), 1, 2, 3)
+    assert r2.pk != before[tree.b02.pk][0] and r1.pk != before[tree.b01.pk][0]  # its rank moved
+    assert r3.pk == before[b04.pk][0]  # nothing about B04 changed
+
+    services.withdraw_submission(admin_user, s2, "补录")
+    assert results.compute(period) == 2
+    assert sorted(Result.objects.filter(period=period).values_list("unit_id", "rank")) == sorted(
+        [(tree.b01.pk, 1), (b04.pk, 2)])
