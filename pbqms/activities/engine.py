@@ -2,12 +2,12 @@
 has a state: met, in time, at risk (the period ends within the rule's warning days and the
 requirement is not met yet) or missed.
 
-Evaluation is set-based: one INSERT … SELECT … ON CONFLICT DO UPDATE per rule counts the records
-of all periods of the window for all units at once (the same statement on PostgreSQL and SQLite),
-then the heat map's subtree totals are rebuilt for the months touched with one INSERT … SELECT per
-tree depth. A record's change re-evaluates its own unit for its period; the nightly run
-re-evaluates everything for the current year and turns missed requirements into findings
-exactly once (services.raise_missed_findings).
+Evaluation is set-based (decisions 0005, 0008, 0010): one INSERT … SELECT for all rules and
+periods of the window counts the records of all units at once (the same statement on PostgreSQL
+and SQLite), compares with the stored states and writes only what changed; then the heat map's
+subtree totals are rebuilt bottom-up for the months in which a state changed. A record's change
+re-evaluates its own unit for its period; the nightly run re-evaluates everything for the current
+year and turns missed requirements into findings exactly once (services.raise_missed_findings).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _window_rows(chosen: list[ComplianceRule], windows: dict[int, list[Period]],
     return ", ".join(values), params, ", ".join(months), mparams
 
 
-def _states_sql(values: str, months: str, unit_filter: str) -> str:
+def _states_sql(values: str, months: str, unit_filter: str, *, fresh: bool = False) -> str:
     """One statement for every rule and period of the window: the records are read once and
     counted per unit, rule and period; each unit's state is decided; the result is compared with
     the stored states in one join, and only what is new or changed is written (ON CONFLICT for
@@ -108,6 +108,13 @@ def _states_sql(values: str, months: str, unit_filter: str) -> str:
     touching its pages at random. A nightly run that changes little writes little. (A unit's move re-paths
     its states with every other record: orgs.services.move_unit.)"""
     state, rec, unit = ComplianceState._meta.db_table, ActivityRecord._meta.db_table, Unit._meta.db_table
+    compare, conflict = ("", "") if fresh else (
+        """LEFT JOIN stored o ON o.unit_id = c.unit_id AND o.rule_id = c.rule_id AND o.period_start = c.p_start
+        WHERE o.unit_id IS NULL OR o.done <> c.done OR o.status <> c.status OR o.required <> c.need""",
+        """ON CONFLICT (unit_id, rule_id, period_start) DO UPDATE SET
+            done = excluded.done, status = excluded.status, required = excluded.required,
+            org_path = excluded.org_path, period_end = excluded.period_end, month = excluded.month,
+            evaluated_at = excluded.evaluated_at""")
     month_of = ("r.held_on - CAST(EXTRACT(DAY FROM r.held_on) AS INTEGER) + 1" if connection.vendor == "postgresql"
                 else "STRFTIME('%%Y-%%m-01', r.held_on)")
     return f"""
@@ -136,14 +143,9 @@ def _states_sql(values: str, months: str, unit_filter: str) -> str:
         INSERT INTO {state} AS s (rule_id, unit_id, org_path, period_start, period_end, month, required, done,
                                   status, finding_raised, evaluated_at)
         SELECT c.rule_id, c.unit_id, c.org_path, c.p_start, c.p_end, c.p_month, c.need, c.done, c.status, %s, %s
-        FROM computed c LEFT JOIN stored o
-             ON o.unit_id = c.unit_id AND o.rule_id = c.rule_id AND o.period_start = c.p_start
-        WHERE o.unit_id IS NULL OR o.done <> c.done OR o.status <> c.status OR o.required <> c.need
+        FROM computed c {compare}
         ORDER BY c.unit_id, c.rule_id, c.p_start
-        ON CONFLICT (unit_id, rule_id, period_start) DO UPDATE SET
-            done = excluded.done, status = excluded.status, required = excluded.required,
-            org_path = excluded.org_path, period_end = excluded.period_end, month = excluded.month,
-            evaluated_at = excluded.evaluated_at
+        {conflict}
     """
 
 
@@ -173,7 +175,11 @@ def evaluate(*, start: dt.date, end: dt.date, unit: Unit | None = None,
             # nested loops (the planner cannot see through the VALUES lists and guesses few rows).
             cur.execute("SET LOCAL work_mem = '256MB'")
             cur.execute("SET LOCAL enable_nestloop = off")
-        cur.execute(_states_sql(values, month_rows, unit_filter),
+            cur.execute("SET LOCAL enable_mergejoin = off")
+        # The first evaluation ever (no state stored at all, which is instant to tell): a plain
+        # insert with nothing to compare — a third cheaper than comparing with an empty table
+        fresh = not ComplianceState.objects.exists()
+        cur.execute(_states_sql(values, month_rows, unit_filter, fresh=fresh),
                     params + month_params + [first, last] + extra + [today, today] + extra + [first, last] + extra
                     + [False, now])
         written = max(cur.rowcount, 0)
@@ -212,6 +218,8 @@ def _apply_delta(unit: Unit, before: dict[tuple[dt.date, str], int],
         if d:
             delta.setdefault(key[0], {})[key[1]] = d
     ancestors = [int(p) for p in unit.path.strip("/").split("/") if p]
+    if unit.kind == UnitKind.GROUP:  # a group keeps no tally of its own (see rebuild_tallies)
+        ancestors = [a for a in ancestors if a != unit.pk]
     for month, changes in delta.items():
         for uid in ancestors:
             row, _created = ComplianceTally.objects.select_for_update().get_or_create(unit_id=uid, month=month)
@@ -226,19 +234,30 @@ def rebuild_tallies(months: list[dt.date]) -> None:
     seg = SEGMENT + 1
     month_ph = ", ".join(["%s"] * len(months))
     sums = "SUM(met), SUM(open), SUM(at_risk), SUM(missed)"
+    # A party group's states are its own (it has no children), so groups — two thirds of all
+    # units — keep no tallies: the heat map counts a group's few states itself, and here a group's
+    # states are counted straight into its branch (the parent's id is the path's last but one
+    # segment). A state's unit is a group exactly when its rule targets groups.
+    group_rules = [str(pk) for pk in
+                   ComplianceRule.objects.filter(target=RuleTarget.GROUP).values_list("pk", flat=True)]
+    is_group = f"s.rule_id IN ({', '.join(group_rules)})" if group_rules else "1 = 0"
+    owner = (f"CASE WHEN {is_group} THEN CAST(SUBSTR(s.org_path, LENGTH(s.org_path) - {2 * seg - 1}, {SEGMENT}) "
+             f"AS BIGINT) ELSE s.unit_id END")
+    depth = f"LENGTH(s.org_path) / {seg} - CASE WHEN {is_group} THEN 2 ELSE 1 END"
+    fresh = not ComplianceTally.objects.exists()  # the first rebuild ever: nothing to compare with
     with connection.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS cs_roll")
         cur.execute("CREATE TEMPORARY TABLE cs_roll (unit_id BIGINT, depth INTEGER, month DATE, met INTEGER, "
                     "open INTEGER, at_risk INTEGER, missed INTEGER)")
         cur.execute(f"""
             INSERT INTO cs_roll (unit_id, depth, month, met, open, at_risk, missed)
-            SELECT s.unit_id, LENGTH(s.org_path) / {seg} - 1, s.month,
+            SELECT {owner}, {depth}, s.month,
                    SUM(CASE WHEN s.status = 'met' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN s.status = 'open' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN s.status = 'at_risk' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN s.status = 'missed' THEN 1 ELSE 0 END)
             FROM {state} s WHERE s.month IN ({month_ph})
-            GROUP BY s.unit_id, LENGTH(s.org_path), s.month
+            GROUP BY {owner}, {depth}, s.month
         """, months)
         cur.execute("SELECT MAX(depth) FROM cs_roll")
         top = (cur.fetchone() or [0])[0] or 0
@@ -249,8 +268,6 @@ def rebuild_tallies(months: list[dt.date]) -> None:
                 FROM cs_roll r JOIN {Unit._meta.db_table} u ON u.id = r.unit_id
                 WHERE r.depth = {d} AND u.parent_id IS NOT NULL GROUP BY u.parent_id, r.month
             """)
-        # Only what changed is written: a nightly run that moves a few states rewrites a few
-        # totals, and no deleted rows are left for the unique key to step over.
         cur.execute("DROP TABLE IF EXISTS cs_new")
         cur.execute("CREATE TEMPORARY TABLE cs_new (unit_id BIGINT, month DATE, met INTEGER, open INTEGER, "
                     "at_risk INTEGER, missed INTEGER)")
@@ -258,6 +275,14 @@ def rebuild_tallies(months: list[dt.date]) -> None:
             INSERT INTO cs_new (unit_id, month, met, open, at_risk, missed)
             SELECT unit_id, month, {sums} FROM cs_roll GROUP BY unit_id, month
         """)
+        if fresh:
+            cur.execute(f"INSERT INTO {tally} (unit_id, month, met, open, at_risk, missed) SELECT unit_id, month, "
+                        "met, open, at_risk, missed FROM cs_new ORDER BY unit_id, month")
+            cur.execute("DROP TABLE cs_new")
+            cur.execute("DROP TABLE cs_roll")
+            return
+        # Only what changed is written: a nightly run that moves a few states rewrites a few
+        # totals, and no deleted rows are left for the unique key to step over.
         cur.execute(f"""
             INSERT INTO {tally} AS t (unit_id, month, met, open, at_risk, missed)
             SELECT n.unit_id, n.month, n.met, n.open, n.at_risk, n.missed

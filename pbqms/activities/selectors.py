@@ -3,7 +3,8 @@ month calendar, the committee's heat map and each member's participation.
 
 Every read starts from pbqms.scope (activity_records, units, get_scope); each function costs a
 fixed number of queries whatever the number of units or records, so the calendar and the heat
-map stay within their query budget at 50,000 branches (the heat map reads ComplianceTally only).
+map stay within their query budget at 50,000 branches (the heat map reads ComplianceTally, and
+a branch's party groups' own states).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from pbqms import scope
@@ -358,9 +359,17 @@ def heat_rows(units: list[Unit], year: int, *, total: Unit | None = None) -> lis
     today = clock.today()
     current = today.replace(day=1)
     wanted = ([total] if total is not None else []) + list(units)
-    tallies = ComplianceTally.objects.filter(unit_id__in=[u.pk for u in wanted], month__gte=dt.date(year, 1, 1),
-                                             month__lte=dt.date(year, 12, 1))
-    found = {(t.unit_id, t.month): t for t in tallies}
+    months = {"month__gte": dt.date(year, 1, 1), "month__lte": dt.date(year, 12, 1)}
+    tallies = ComplianceTally.objects.filter(unit_id__in=[u.pk for u in wanted if u.kind != UnitKind.GROUP], **months)
+    found: dict[tuple[int, dt.date], Any] = {(t.unit_id, t.month): t for t in tallies}
+    groups = [u.pk for u in wanted if u.kind == UnitKind.GROUP]
+    if groups:  # a party group keeps no tally (engine.rebuild_tallies): its few states are counted
+        counted = (ComplianceState.objects.filter(unit_id__in=groups, **months).values("unit_id", "month", "status")
+                   .annotate(n=Count("id")).order_by())
+        for row in counted:
+            t = found.setdefault((row["unit_id"], row["month"]), ComplianceTally(unit_id=row["unit_id"],
+                                                                                month=row["month"]))
+            setattr(t, row["status"], row["n"])
     rows = []
     for u in wanted:
         cells = []

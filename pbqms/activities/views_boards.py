@@ -1,8 +1,9 @@
 """Organisational-life pages that read across units or periods: the committee's heat map, the
 activity plans (报备) with the department's review, and the record books ("二图、三表、四本").
 
-The heat map reads the stored per-subtree totals (ComplianceTally) only: one query for the page
-of child units and one for their twelve months, whatever the size of the tree.
+The heat map reads the stored per-subtree totals (ComplianceTally): one query for the page of
+child units and one for their twelve months, whatever the size of the tree (a branch's party
+groups, which keep no totals, cost one more: their own few states, counted).
 """
 
 from __future__ import annotations

@@ -90,9 +90,40 @@ def test_heat_map_totals_roll_up_and_follow_each_record(tree, secretary):
     sub1.refresh_from_db()
     assert (sub1.missed, sub1.met) == (before_missed - 1, 1)
     grp = ComplianceTally.objects.get(unit=tree.grp, month=may)
-    with clock.as_of(dt.date(2026, 6, 1)):
-        engine.evaluate(start=DAY, end=DAY)  # the full rebuild agrees with the increments
+    engine.rebuild_tallies([may])  # the full rebuild (what a nightly run that changed a state does) agrees
     assert ComplianceTally.objects.get(unit=tree.grp, month=may).missed == grp.missed
+
+
+def test_party_groups_keep_no_tally_their_states_count_into_the_branch(tree, secretary):
+    """Decision 0010: a group (a leaf) keeps no tally; its states are counted into its branch and,
+    on the heat map, read from the states themselves."""
+    from pbqms.activities import selectors
+
+    may = dt.date(2026, 5, 1)
+    with clock.as_of(dt.date(2026, 6, 1)):
+        engine.evaluate(start=DAY, end=DAY)
+    assert _state("GROUP_M", tree.g1, may).status == "missed"
+    assert not ComplianceTally.objects.filter(unit=tree.g1).exists()
+    b01 = ComplianceTally.objects.get(unit=tree.b01, month=may)
+    assert b01.missed == ComplianceState.objects.filter(unit__in=[tree.b01, tree.g1], month=may,
+                                                        status="missed").count()
+    with clock.as_of(dt.date(2026, 6, 1)):
+        cell = selectors.heat_rows([tree.g1], 2026)[0].cells[4]
+    assert (cell.month, cell.missed, cell.met) == (may, 1, 0)
+
+    data = services.RecordInput(unit=tree.g1, kind=ActivityKind.GROUP_MEETING, held_on=DAY, topic="补开小组会",
+                                attendance=_everyone(tree.g1))
+    with clock.as_of(dt.date(2026, 6, 1)):
+        services.record_activity(secretary, data)
+        cell = selectors.heat_rows([tree.g1], 2026)[0].cells[4]
+    assert (cell.missed, cell.met) == (0, 1)
+    assert not ComplianceTally.objects.filter(unit=tree.g1).exists()
+    after = ComplianceTally.objects.get(unit=tree.b01, month=may)
+    assert (after.missed, after.met) == (b01.missed - 1, b01.met + 1)
+    engine.rebuild_tallies([may])  # the full rebuild agrees with the increments
+    rebuilt = ComplianceTally.objects.get(unit=tree.b01, month=may)
+    assert (rebuilt.missed, rebuilt.met) == (after.missed, after.met)
+    assert not ComplianceTally.objects.filter(unit=tree.g1).exists()
 
 
 def test_secretary_lecture_rule_needs_the_secretary_as_host(tree, secretary):
