@@ -176,9 +176,14 @@ def evaluate(*, start: dt.date, end: dt.date, unit: Unit | None = None,
             cur.execute("SET LOCAL work_mem = '256MB'")
             cur.execute("SET LOCAL enable_nestloop = off")
             cur.execute("SET LOCAL enable_mergejoin = off")
-        # The first evaluation ever (no state stored at all, which is instant to tell): a plain
-        # insert with nothing to compare — a third cheaper than comparing with an empty table
-        fresh = not ComplianceState.objects.exists()
+        # The first full evaluation ever (no state stored at all, which is instant to tell): a plain
+        # insert with nothing to compare, a third cheaper than comparing with an empty table. Other
+        # writers of states wait for it (on SQLite writers wait anyway), so the table stays empty
+        # until it has inserted, and tallies likewise (rebuild_tallies, under the same lock).
+        fresh = unit is None and not ComplianceState.objects.exists()
+        if fresh and connection.vendor == "postgresql":
+            cur.execute(f"LOCK TABLE {ComplianceState._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+            fresh = not ComplianceState.objects.exists()  # a unit's evaluation may have committed first
         cur.execute(_states_sql(values, month_rows, unit_filter, fresh=fresh),
                     params + month_params + [first, last] + extra + [today, today] + extra + [first, last] + extra
                     + [False, now])
@@ -199,10 +204,12 @@ def evaluate(*, start: dt.date, end: dt.date, unit: Unit | None = None,
 STATUSES = ("met", "open", "at_risk", "missed")
 
 
-def _unit_counts(unit: Unit, months: list[dt.date]) -> dict[tuple[dt.date, str], int]:
+def _unit_counts(unit: Unit, months: list[dt.date] | None) -> dict[tuple[dt.date, str], int]:
+    """The unit's own states per (month, status), in `months` or in all months (None)."""
     from django.db.models import Count
 
-    rows = (ComplianceState.objects.filter(unit=unit, month__in=months).values("month", "status")
+    states = ComplianceState.objects.filter(unit=unit)
+    rows = ((states if months is None else states.filter(month__in=months)).values("month", "status")
             .annotate(n=Count("id")).order_by())
     return {(r["month"], r["status"]): r["n"] for r in rows}
 
@@ -210,8 +217,6 @@ def _unit_counts(unit: Unit, months: list[dt.date]) -> dict[tuple[dt.date, str],
 def _apply_delta(unit: Unit, before: dict[tuple[dt.date, str], int],
                  after: dict[tuple[dt.date, str], int]) -> None:
     """One unit's states changed: add the difference to the totals of the unit and its ancestors."""
-    from django.db.models import F
-
     delta: dict[dt.date, dict[str, int]] = {}
     for key in set(before) | set(after):
         d = after.get(key, 0) - before.get(key, 0)
@@ -221,9 +226,32 @@ def _apply_delta(unit: Unit, before: dict[tuple[dt.date, str], int],
     if unit.kind == UnitKind.GROUP:  # a group keeps no tally of its own (see rebuild_tallies)
         ancestors = [a for a in ancestors if a != unit.pk]
     for month, changes in delta.items():
-        for uid in ancestors:
-            row, _created = ComplianceTally.objects.select_for_update().get_or_create(unit_id=uid, month=month)
-            ComplianceTally.objects.filter(pk=row.pk).update(**{k: F(k) + v for k, v in changes.items()})
+        _add(ancestors, month, changes)
+
+
+def _add(unit_ids: list[int], month: dt.date, changes: dict[str, int]) -> None:
+    from django.db.models import F
+
+    for uid in unit_ids:
+        row, _created = ComplianceTally.objects.select_for_update().get_or_create(unit_id=uid, month=month)
+        ComplianceTally.objects.filter(pk=row.pk).update(**{k: F(k) + v for k, v in changes.items()})
+
+
+def unit_moved(unit: Unit, old_path: str) -> None:
+    """A unit moved (orgs.services.move_unit, which re-paths its states): its subtree's totals leave
+    its old ancestors and join its new ones. Call inside the move's transaction."""
+    if unit.kind == UnitKind.GROUP:  # no tally: its own states are its totals
+        totals: dict[dt.date, dict[str, int]] = {}
+        for (month, status), n in _unit_counts(unit, None).items():
+            totals.setdefault(month, {})[status] = n
+    else:
+        totals = {t.month: {k: getattr(t, k) for k in STATUSES}
+                  for t in ComplianceTally.objects.filter(unit=unit)}
+    old = [int(p) for p in old_path.strip("/").split("/") if p][:-1]
+    new = [int(p) for p in unit.path.strip("/").split("/") if p][:-1]
+    for month, counts in totals.items():
+        _add([a for a in old if a not in new], month, {k: -n for k, n in counts.items() if n})
+        _add([a for a in new if a not in old], month, {k: n for k, n in counts.items() if n})
 
 
 def rebuild_tallies(months: list[dt.date]) -> None:
@@ -244,8 +272,12 @@ def rebuild_tallies(months: list[dt.date]) -> None:
     owner = (f"CASE WHEN {is_group} THEN CAST(SUBSTR(s.org_path, LENGTH(s.org_path) - {2 * seg - 1}, {SEGMENT}) "
              f"AS BIGINT) ELSE s.unit_id END")
     depth = f"LENGTH(s.org_path) / {seg} - CASE WHEN {is_group} THEN 2 ELSE 1 END"
-    fresh = not ComplianceTally.objects.exists()  # the first rebuild ever: nothing to compare with
+    # The first rebuild ever: nothing to compare with; other writers of tallies wait meanwhile.
+    fresh = not ComplianceTally.objects.exists()
     with connection.cursor() as cur:
+        if fresh and connection.vendor == "postgresql":
+            cur.execute(f"LOCK TABLE {tally} IN SHARE ROW EXCLUSIVE MODE")
+            fresh = not ComplianceTally.objects.exists()
         cur.execute("DROP TABLE IF EXISTS cs_roll")
         cur.execute("CREATE TEMPORARY TABLE cs_roll (unit_id BIGINT, depth INTEGER, month DATE, met INTEGER, "
                     "open INTEGER, at_risk INTEGER, missed INTEGER)")

@@ -82,17 +82,15 @@ def _text(cents: str) -> str:
 
 
 def _object(required: Sequence[tuple[str, str]], optional: Sequence[tuple[str, str]]) -> str:
-    """A JSON object of text values (digits: nothing to escape) as text; an optional pair is left
-    out when its value is NULL. On PostgreSQL in jsonb's output form (keys shorter first, then in
-    byte order; ", " and ": "), so it equals a stored jsonb's text."""
-    if _pg():
-        pairs = sorted([(k, v, False) for k, v in required] + [(k, v, True) for k, v in optional],
-                       key=lambda p: (len(p[0]), p[0]))
-        parts = [f"""COALESCE(', "{k}": "' || {v} || '"', '')""" if opt else f"""', "{k}": "' || {v} || '"'"""
-                 for k, v, opt in pairs]
-        return f"""('{{' || ltrim({' || '.join(parts)}, ', ') || '}}')""" if parts else "'{}'"
-    body = ", ".join(f"'{k}', {v}" for k, v in [*required, *optional])
-    return f"json_patch('{{}}', json_object({body}))"
+    """A JSON object of text values (digits: nothing to escape) as text, built by concatenation
+    (no function-argument limit, however many categories); an optional pair is left out when its
+    value is NULL. In jsonb's output form (keys shorter first, then in byte order; ", " and ": "),
+    so on PostgreSQL it equals a stored jsonb's text."""
+    pairs = sorted([(k, v, False) for k, v in required] + [(k, v, True) for k, v in optional],
+                   key=lambda p: (len(p[0]), p[0]))
+    parts = [f"""COALESCE(', "{k}": "' || {v} || '"', '')""" if opt else f"""', "{k}": "' || {v} || '"'"""
+             for k, v, opt in pairs]
+    return f"""('{{' || ltrim({' || '.join(parts)}, ', ') || '}}')""" if parts else "'{}'"
 
 
 def _fence() -> str:
@@ -278,13 +276,12 @@ def write_results(period: Period, cond: str, params: Sequence[Any], items: Seque
         LEFT JOIN {T_RESULT} prev ON prev.period_id = %s AND prev.{subj} = r.k
     """
     new_args = [*fold.params, *peer_args, previous.pk if previous else None]
-    # The new results beside the stored ones (a full join: a stored result whose unit has no
-    # counting sheet any more shows up too); the scratch table keeps only the pairs that differ
+    # The new results beside the stored ones; the scratch table keeps only those that differ
     build = f"""
         CREATE TEMP TABLE {NEW} AS
         SELECT * FROM (
             SELECT x.*, cur.id AS cur_id, CASE WHEN {unchanged} THEN 0 ELSE 1 END AS changed
-            FROM ({new_rows}) x FULL JOIN (SELECT * FROM {T_RESULT} WHERE period_id = %s) cur ON cur.{subj} = x.k
+            FROM ({new_rows}) x LEFT JOIN {T_RESULT} cur ON cur.period_id = %s AND cur.{subj} = x.k
         ) y WHERE y.changed = 1
     """
     columns = ", ".join(("unit_id", "member_id", *COMPARED))
@@ -301,7 +298,11 @@ def write_results(period: Period, cond: str, params: Sequence[Any], items: Seque
         cursor.execute(f"DROP TABLE IF EXISTS {NEW}")
         cursor.execute(build, [*new_args, period.pk])
         cursor.execute(f"DELETE FROM {T_RESULT} WHERE id IN (SELECT cur_id FROM {NEW})")
-        cursor.execute(f"{insert} FROM {NEW} WHERE k IS NOT NULL", [period.pk])
+        # and the results of subjects with no counting sheet any more (a submission withdrawn)
+        cursor.execute(f"DELETE FROM {T_RESULT} WHERE period_id = %s AND NOT EXISTS "
+                       f"(SELECT 1 FROM {T_SHEET} sh WHERE {cond} AND sh.{subj} = {T_RESULT}.{subj})",
+                       [period.pk, *params])
+        cursor.execute(f"{insert} FROM {NEW}", [period.pk])
         written = cursor.rowcount
         cursor.execute(f"DROP TABLE {NEW}")
         cursor.execute(f"SELECT COUNT(*) FROM {T_RESULT} WHERE period_id = %s", [period.pk])

@@ -123,9 +123,11 @@ def move_unit(actor: Any, unit: Unit, new_parent: Unit, *, moved_on: dt.date | N
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
     tally.unit_moved(unit, old_path)
+    from pbqms.activities import engine as compliance
     from pbqms.objectives import rollup as objective_rollup
 
     objective_rollup.unit_moved(old_path, new_path)
+    compliance.unit_moved(unit, old_path)
     UnitMove.objects.create(unit=unit, from_parent=old_parent, to_parent=new_parent,
                             moved_on=moved_on or dt.date.today(), reason=reason,
                             moved_by=actor if getattr(actor, "pk", None) else None)

@@ -126,6 +126,35 @@ def test_party_groups_keep_no_tally_their_states_count_into_the_branch(tree, sec
     assert not ComplianceTally.objects.filter(unit=tree.g1).exists()
 
 
+def _tallies():
+    return {(t.unit_id, t.month): (t.met, t.open, t.at_risk, t.missed) for t in ComplianceTally.objects.all()
+            if t.met or t.open or t.at_risk or t.missed}
+
+
+def test_a_moved_unit_takes_its_totals_to_its_new_ancestors(tree):
+    """A branch (with its group) and then a group move: the totals follow them, and agree with a
+    rebuild from the states."""
+    from pbqms.orgs import services as orgs
+
+    may = dt.date(2026, 5, 1)
+    with clock.as_of(dt.date(2026, 6, 1)):
+        engine.evaluate(start=DAY, end=DAY)
+    b01 = ComplianceTally.objects.get(unit=tree.b01, month=may)
+    sub1_before = ComplianceTally.objects.get(unit=tree.sub1, month=may).missed
+    sub2_before = ComplianceTally.objects.get(unit=tree.sub2, month=may).missed
+    grp_before = ComplianceTally.objects.get(unit=tree.grp, month=may).missed
+    orgs.move_unit(None, tree.b01, tree.sub2, reason="划转")
+    assert ComplianceTally.objects.get(unit=tree.sub1, month=may).missed == sub1_before - b01.missed
+    assert ComplianceTally.objects.get(unit=tree.sub2, month=may).missed == sub2_before + b01.missed
+    assert ComplianceTally.objects.get(unit=tree.grp, month=may).missed == grp_before
+    tree.g1.refresh_from_db()
+    orgs.move_unit(None, tree.g1, tree.b02, reason="调整党小组")
+    assert ComplianceTally.objects.get(unit=tree.b01, month=may).missed == b01.missed - 1  # G1's group meeting
+    moved = _tallies()
+    engine.rebuild_tallies([may])
+    assert _tallies() == moved
+
+
 def test_secretary_lecture_rule_needs_the_secretary_as_host(tree, secretary):
     members.assign_committee_role(None, tree.m01, tree.b01, CommitteeRoleKind.SECRETARY, started_on=dt.date(2024, 1, 1))
     _record(secretary, tree.b01, kind=ActivityKind.PARTY_LECTURE, host=None, topic="党课：党章学习")

@@ -277,3 +277,25 @@ def test_a_recomputation_writes_only_what_changed(setup, tree, admin_user):
     assert results.compute(period) == 2
     assert sorted(Result.objects.filter(period=period).values_list("unit_id", "rank")) == sorted(
         [(tree.b01.pk, 1), (b04.pk, 2)])
+
+
+def test_a_scheme_with_many_categories(tree, admin_user):
+    """The categories' JSON is built by concatenation: no function-argument limit (SQLite allows
+    127 arguments, so 64 categories as key-value pairs would not fit in json_object)."""
+    from pbqms.assessment import schemes
+    from pbqms.assessment.models import Period, Sheet, SheetStatus
+
+    cats = [{"code": f"C{i:02d}", "name": f"类别{i}", "items": [
+        {"code": f"I{i:02d}", "title": "t", "standard": "s", "max_points": "2", "method": "yesno"}]} for i in range(50)]
+    cats += [{"code": f"K{i:02d}", "name": f"加分{i}", "items": [
+        {"code": f"J{i:02d}", "title": "t", "standard": "s", "max_points": "1", "method": "deduct", "deduct_per": "1",
+         "kind": "bonus"}]} for i in range(14)]
+    data = {"name": "多类别细则", "target_kind": "branch", "full_mark": "100", "bonus_cap": "0", "penalty_cap": "0",
+            "categories": cats, "stars": []}
+    scheme = schemes.publish_scheme(admin_user, schemes.load_scheme(admin_user, tree.sub1, 2026, data))
+    period = Period.objects.get(plan=services.create_plan(admin_user, scheme), key="2026Q1")
+    Sheet.objects.create(period=period, unit=tree.b01, org_path=tree.b01.path, kind=SheetKind.ASSESSOR,
+                         status=SheetStatus.SUBMITTED, tally={})  # a sheet at full points, as a bulk load leaves it
+    assert results.compute(period) == 1
+    r = result(period, tree.b01)
+    assert r.total == Decimal("100") and len(r.categories) == 50 and set(r.categories.values()) == {"2.00"}
