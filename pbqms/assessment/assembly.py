@@ -71,26 +71,13 @@ def _dec(cents: str) -> str:
     return f"(({cents})::numeric / 100)" if _pg() else f"(({cents}) / 100.0)"
 
 
-def _text(cents: str) -> str:
-    """Whole cents as the categories' JSON strings ("38.00", "-0.50"), by integer arithmetic;
-    %% as the query has parameters."""
-    if _pg():
-        return (f"(CASE WHEN {cents} < 0 THEN '-' ELSE '' END || abs({cents}) / 100 || '.' "
-                f"|| lpad((abs({cents}) %% 100)::text, 2, '0'))")
-    sign = f"CASE WHEN {cents} < 0 THEN '-' ELSE '' END"
-    return f"printf('%%s%%d.%%02d', {sign}, abs({cents}) / 100, abs({cents}) %% 100)"
-
-
-def _object(required: Sequence[tuple[str, str]], optional: Sequence[tuple[str, str]]) -> str:
-    """A JSON object of text values (digits: nothing to escape) as text, built by concatenation
-    (no function-argument limit, however many categories); an optional pair is left out when its
-    value is NULL. In jsonb's output form (keys shorter first, then in byte order; ", " and ": "),
-    so on PostgreSQL it equals a stored jsonb's text."""
-    pairs = sorted([(k, v, False) for k, v in required] + [(k, v, True) for k, v in optional],
-                   key=lambda p: (len(p[0]), p[0]))
-    parts = [f"""COALESCE(', "{k}": "' || {v} || '"', '')""" if opt else f"""', "{k}": "' || {v} || '"'"""
-             for k, v, opt in pairs]
-    return f"""('{{' || ltrim({' || '.join(parts)}, ', ') || '}}')""" if parts else "'{}'"
+def _subtotals(required: Sequence[tuple[int, str]], optional: Sequence[tuple[int, str]]) -> str:
+    """The category subtotals as `Result.subtotals` text ("3:3800;4:1450", ascending category id),
+    by concatenation: cheap, and no function-argument limit however many categories; an optional
+    pair is left out when its value is NULL."""
+    pairs = sorted([(k, v, False) for k, v in required] + [(k, v, True) for k, v in optional])
+    parts = [f"COALESCE(';{k}:' || {v}, '')" if opt else f"';{k}:' || {v}" for k, v, opt in pairs]
+    return f"ltrim({' || '.join(parts)}, ';')" if parts else "''"
 
 
 def _fence() -> str:
@@ -161,7 +148,7 @@ class Fold:
     sql: str
     params: list[Any]
     vetoes: dict[int, list[VetoRow]]
-    categories: Callable[[str], str]  # the categories' JSON from the fold's columns under an alias
+    categories: Callable[[str], str]  # the subtotals' text from the fold's columns under an alias
 
 
 def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[SchemeItem]) -> Fold:
@@ -190,8 +177,8 @@ def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[Sche
     penalty = f"CASE WHEN {penalty_cap} > 0 AND u.p < -{penalty_cap} * u.n THEN -{penalty_cap} * u.n ELSE u.p END"
 
     def categories(a: str) -> str:
-        return _object([(str(c), _text(f"{a}.m{c}")) for c in sorted(max_c)],
-                        [(str(c), f"CASE WHEN {a}.h{c} > 0 THEN {_text(f'{a}.m{c}')} END") for c in sorted(others)])
+        return _subtotals([(c, f"{a}.m{c}") for c in max_c],
+                          [(c, f"CASE WHEN {a}.h{c} > 0 THEN {a}.m{c} END") for c in others])
 
     if subj == "unit_id":  # the unit's path and parent from the tree, not a MIN over its sheets
         facts = ("u.k AS unit_id, CAST(NULL AS BIGINT) AS member_id, ou.path AS org_path, "
@@ -221,14 +208,14 @@ def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[Sche
 def subtotals(period: Period, cond: str, params: Sequence[Any],
               items: Sequence[SchemeItem]) -> list[tuple[Any, ...]]:
     """Per subject: (key, unit, member, path, sheets, mean base, bonus, penalty as Decimal, the
-    categories' JSON text, the vetoes)."""
+    categories' subtotals as text, the vetoes)."""
     fold = _fold(period, cond, params, items)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT t.k, t.unit_id, t.member_id, t.org_path, t.n, t.base_x, t.bonus_x, t.penalty_x, "
                        f"{fold.categories('t')} FROM ({fold.sql}) t", fold.params)
         rows = cursor.fetchall()
     return [(k, unit, member, path, n, Decimal(base) / (100 * n), Decimal(bonus) / (100 * n),
-             Decimal(penalty) / (100 * n), cats if isinstance(cats, str) else json.dumps(cats), fold.vetoes.get(k, []))
+             Decimal(penalty) / (100 * n), cats, fold.vetoes.get(k, []))
             for k, unit, member, path, n, base, bonus, penalty, cats in rows]
 
 
@@ -238,7 +225,7 @@ def _same(a: str, b: str) -> str:
 
 
 COMPARED = ("total", "base", "bonus", "penalty", "vetoed", "veto_items", "star_cap", "rank", "peer_rank", "peer_size",
-            "peer_key", "previous_total", "assessors", "categories", "org_path")
+            "peer_key", "previous_total", "assessors", "subtotals", "org_path")
 NEW = "pbqms_new_results"  # a temporary table, dropped again at once
 
 
@@ -256,10 +243,7 @@ def write_results(period: Period, cond: str, params: Sequence[Any], items: Seque
         peer_join, peer_args = f"LEFT JOIN {T_PEER} pg ON pg.plan_id = %s AND pg.unit_id = t.unit_id", [period.plan_id]
     peer_key = "'u' || r.peer_p" if period.scheme.target_kind == TargetKind.MEMBER else \
         "COALESCE('g' || r.peer_g, 'p' || r.peer_p)"
-    # categories are built as text: on PostgreSQL in jsonb's own output form, so that a stored
-    # result compares as text and only a changed one is parsed into jsonb
-    cats_cur, cats_new = ("cur.categories::text", "categories::jsonb") if _pg() else ("cur.categories", "categories")
-    unchanged = " AND ".join(_same(cats_cur if c == "categories" else f"cur.{c}", f"x.{c}") for c in COMPARED)
+    unchanged = " AND ".join(_same(f"cur.{c}", f"x.{c}") for c in COMPARED)
     new_rows = f"""
         SELECT r.k AS k, r.unit_id AS unit_id, r.member_id AS member_id, r.org_path AS org_path,
                {_dec("r.total_c")} AS total, {_dec("r.base_c")} AS base, {_dec("r.bonus_c")} AS bonus,
@@ -268,7 +252,7 @@ def write_results(period: Period, cond: str, params: Sequence[Any], items: Seque
                RANK() OVER (ORDER BY r.total_c DESC) AS rank,
                RANK() OVER (PARTITION BY r.peer_g, r.peer_p ORDER BY r.total_c DESC) AS peer_rank,
                COUNT(*) OVER (PARTITION BY r.peer_g, r.peer_p) AS peer_size, {peer_key} AS peer_key,
-               prev.total AS previous_total, r.n AS assessors, {fold.categories("r")} AS categories
+               prev.total AS previous_total, r.n AS assessors, {fold.categories("r")} AS subtotals
         FROM (SELECT t.*, {_mean("t.total_x", "t.n")} AS total_c, {_mean("t.base_x", "t.n")} AS base_c,
                      {_mean("t.bonus_x", "t.n")} AS bonus_c, {_mean("t.penalty_x", "t.n")} AS penalty_c,
                      {peer_g} AS peer_g, {peer_p} AS peer_p
@@ -285,7 +269,7 @@ def write_results(period: Period, cond: str, params: Sequence[Any], items: Seque
         ) y WHERE y.changed = 1
     """
     columns = ", ".join(("unit_id", "member_id", *COMPARED))
-    insert = f"INSERT INTO {T_RESULT} (period_id, {columns}) SELECT %s, {columns.replace('categories', cats_new)}"
+    insert = f"INSERT INTO {T_RESULT} (period_id, {columns}) SELECT %s, {columns}"
     with connection.cursor() as cursor:
         if _pg():
             # the sorts for the ranks stay in memory; JIT compiling costs more than it saves here

@@ -9,7 +9,7 @@ from the submitted sheets (results.py) and locked when the period is published.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -449,7 +449,10 @@ class Result(models.Model):
     peer_key = models.CharField(_("peer group"), max_length=80, blank=True)
     previous_total = models.DecimalField(_("previous total"), max_digits=7, decimal_places=2, null=True)
     assessors = models.PositiveSmallIntegerField(_("assessors"), default=0)
-    categories = models.JSONField(_("category subtotals"), default=dict)  # {category id: points}
+    # The category subtotals as "category id:cents" pairs in ascending id order ("3:3800;4:1450"):
+    # written by the results engine as plain text (a jsonb per result cost more to build than the
+    # rest of the row; decision 0009), read through `categories` or `parse_subtotals`.
+    subtotals = models.TextField(_("category subtotals"), blank=True, default="")
 
     class Meta:
         verbose_name = _("assessment result (考核结果)")
@@ -473,6 +476,26 @@ class Result(models.Model):
     @property
     def change(self) -> Decimal | None:
         return None if self.previous_total is None else self.total - self.previous_total
+
+    @property
+    def categories(self) -> dict[str, str]:
+        """{category id: points}, as the API and the pages show them ("38.00")."""
+        return {str(c): f"{v:.2f}" for c, v in parse_subtotals(self.subtotals).items()}
+
+
+def parse_subtotals(text: str) -> dict[int, Decimal]:
+    """'3:3800;4:1450' → {3: Decimal('38.00'), 4: Decimal('14.50')}."""
+    out: dict[int, Decimal] = {}
+    for pair in text.split(";") if text else ():
+        cat, _sep, cents = pair.partition(":")
+        out[int(cat)] = Decimal(int(cents)) / 100
+    return out
+
+
+def format_subtotals(points: dict[int, Decimal]) -> str:
+    """{3: Decimal('38.00')} → '3:3800': whole cents, rounded half away from zero."""
+    return ";".join(f"{c}:{int((Decimal(v) * 100).quantize(Decimal(1), ROUND_HALF_UP))}"
+                    for c, v in sorted(points.items()))
 
 
 class ItemResult(models.Model):

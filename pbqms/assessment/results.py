@@ -18,7 +18,6 @@ Published periods are locked: `compute` refuses them unless the publishing step 
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,6 +44,8 @@ from pbqms.assessment.models import (
     SheetKind,
     SheetStatus,
     TargetKind,
+    format_subtotals,
+    parse_subtotals,
 )
 from pbqms.assessment.stars import (  # noqa: F401 — the star services live beside the results
     change_stars,
@@ -64,7 +65,7 @@ NULL = "\\N"  # NULL in COPY text
 ZERO = Decimal(0)
 T_SHEET = Sheet._meta.db_table
 RESULT_FIELDS = ("period", "unit", "member", "org_path", "total", "base", "bonus", "penalty", "vetoed", "veto_items",
-                 "star_cap", "rank", "peer_rank", "peer_size", "peer_key", "previous_total", "assessors", "categories")
+                 "star_cap", "rank", "peer_rank", "peer_size", "peer_key", "previous_total", "assessors", "subtotals")
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Tally:
     vetoes: list[tuple[str, str, Decimal | None, int | None]] = field(default_factory=list)
     carried_codes: list[str] = field(default_factory=list)
     carried_cap: int | None = None
-    categories_json: str = ""  # the subtotals already written as JSON (sheet periods: from cents)
+    subtotals: str = ""  # the annual items' subtotals as the fold wrote them (Result.subtotals text)
 
 
 def _subject(period: Period) -> str:
@@ -185,17 +186,16 @@ def _write(period: Period, tallies: dict[int, Tally]) -> int:
             yield (period.pk, t.unit_id, t.member_id, t.org_path, totals[key], q(t.base), q(t.bonus), q(t.penalty),
                    vetoed, codes, cap, overall[key], peer_rank[key], peer_size[peers[key]], peers[key],
                    previous.get(key), t.sheets,
-                   t.categories_json or {str(c): str(q(v)) for c, v in t.categories.items()})
+                   format_subtotals(t.categories))
     if connection.vendor == "postgresql":
         copy_payload(Result, RESULT_FIELDS, _copy_lines(out()))
         return len(tallies)
-    return insert_rows(Result, RESULT_FIELDS, ((*r[:-1], json.loads(r[-1]) if isinstance(r[-1], str) else r[-1])
-                                               for r in out()), batch_size=2000)
+    return insert_rows(Result, RESULT_FIELDS, out(), batch_size=2000)
 
 
 def _copy_lines(rows: Iterable[tuple[Any, ...]]) -> bytes:
     """Result rows as COPY text. Every value is a number, a tree path (digits and slashes), item
-    codes, a peer key or the categories' JSON of digits — nothing that needs escaping except the
+    codes, a peer key or the subtotals (digits, ":" and ";") — nothing that needs escaping except the
     codes, which are checked; so formatting is direct, far cheaper than generic adaptation."""
     lines = []
     for (period, unit, member, path, total, base, bonus, penalty, vetoed, codes, cap, rank, prank, psize, peer,
@@ -205,7 +205,7 @@ def _copy_lines(rows: Iterable[tuple[Any, ...]]) -> bytes:
         lines.append(
             f"{period}\t{unit}\t{NULL if member is None else member}\t{path}\t{total}\t{base}\t{bonus}\t{penalty}\t"
             f"{'t' if vetoed else 'f'}\t{codes}\t{NULL if cap is None else cap}\t{rank}\t{prank}\t{psize}\t{peer}\t"
-            f"{NULL if prev is None else prev}\t{sheets}\t{cats if isinstance(cats, str) else json.dumps(cats)}\n")
+            f"{NULL if prev is None else prev}\t{sheets}\t{cats}\n")
     return "".join(lines).encode()
 
 
@@ -222,12 +222,12 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
 
     subj = _subject(period)
     quarters = _quarters_of(period)
-    seen: dict[int, list[tuple[Decimal, dict[str, str], str, int | None]]] = defaultdict(list)
+    seen: dict[int, list[tuple[Decimal, dict[int, Decimal], str, int | None]]] = defaultdict(list)
     info: dict[int, tuple[int, int | None, str]] = {}
     for row in Result.objects.filter(period__in=quarters).values_list(
-            subj, "unit_id", "member_id", "org_path", "total", "categories", "veto_items", "star_cap").iterator():
+            subj, "unit_id", "member_id", "org_path", "total", "subtotals", "veto_items", "star_cap").iterator():
         key, unit_id, member_id, path, total, stored, codes, cap = row
-        seen[key].append((total, stored or {}, codes, cap))
+        seen[key].append((total, parse_subtotals(stored), codes, cap))
         info[key] = (unit_id, member_id, path)
     items = list(period.scheme.items.all())
     full = period.scheme.full_mark
@@ -242,7 +242,7 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
         for key, unit_id, member_id, path, n, base, bonus, penalty, cats_json, vetoes in assembly.subtotals(
                 period, cond, params, annual_items):
             annual[key] = Tally(unit_id, member_id, path, sheets=n, base=base, bonus=bonus, penalty=penalty,
-                                vetoes=vetoes, categories_json=cats_json)
+                                vetoes=vetoes, subtotals=cats_json)
     out: dict[int, Tally] = {}
     for key in set(seen) | set(annual):
         quarter_rows = seen.get(key, [])
@@ -251,15 +251,15 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
         cats: dict[int, Decimal] = defaultdict(Decimal)
         for _total, qcats, codes, cap in quarter_rows:
             for c, v in qcats.items():
-                cats[int(c)] += Decimal(v) / len(quarter_rows)
+                cats[c] += v / len(quarter_rows)
             t.carried_codes += [c for c in codes.split(",") if c]
             if cap is not None:
                 t.carried_cap = cap if t.carried_cap is None else min(t.carried_cap, cap)
         q_mean = (sum((r[0] for r in quarter_rows), ZERO) / len(quarter_rows)) if quarter_rows else ZERO
         a = annual.get(key)
         if a is not None:
-            for c, v in json.loads(a.categories_json or "{}").items():
-                cats[int(c)] += Decimal(v)
+            for c, v in parse_subtotals(a.subtotals).items():
+                cats[c] += v
             t.vetoes = a.vetoes
         if period.kind == PeriodKind.YEAR and annual_max:
             qw, aw = period.plan.quarter_weight / 100, period.plan.annual_weight / 100

@@ -23,6 +23,7 @@ from pbqms.assessment.models import (
     StarRating,
     StarStatus,
     TargetKind,
+    parse_subtotals,
 )
 from pbqms.audit.models import AuditAction
 from pbqms.audit.services import record
@@ -55,8 +56,8 @@ def star_proposals(period: Period) -> dict[int, int]:
     cat_points: dict[int, dict[int, Decimal]] = defaultdict(dict)
     if need_cats:
         for unit_id, cats in Result.objects.filter(period=period, member__isnull=True).values_list(
-                "unit_id", "categories"):
-            cat_points[unit_id] = {int(c): Decimal(str(v)) for c, v in (cats or {}).items()}
+                "unit_id", "subtotals"):
+            cat_points[unit_id] = parse_subtotals(cats)
     out: dict[int, int] = {}
     for row in results:
         for lv in levels:

@@ -42,6 +42,7 @@ from pbqms.assessment.models import (
     StarRating,
     StarStatus,
     TargetKind,
+    parse_subtotals,
 )
 from pbqms.orgs.models import Unit
 
@@ -136,11 +137,10 @@ def categories(period: Period) -> list[Category]:
 
 def category_points(period: Period, results: Sequence[Result]) -> dict[int, dict[int, Decimal]]:
     """Result id → category id → points, for a page of results (no query: results carry their
-    category subtotals as `Result.categories`, {category id: points} — decision 0006)."""
+    category subtotals, `Result.subtotals` — decisions 0006, 0009)."""
     out: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for r in results:
-        for cat, points in (r.categories or {}).items():
-            out[r.pk][int(cat)] = Decimal(str(points))
+        out[r.pk].update(parse_subtotals(r.subtotals))
     return out
 
 
@@ -539,7 +539,7 @@ def pick_results(user: Any, period: Period, codes: Iterable[str]) -> dict[str, R
 def category_averages(user: Any, period: Period) -> dict[int, Decimal]:
     """Category id → the average points over the user's units. A committee reading the whole of a
     month or quarter adds up the stored item averages (ItemResult: ~70 rows, one query); otherwise
-    the category subtotals the results carry (`Result.categories`) are averaged over the user's
+    the category subtotals the results carry (`Result.subtotals`) are averaged over the user's
     units (one query, its rows streamed)."""
     if period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER) and scope.assessment_reads_whole(user, period.org_path):
         rows = (ItemResult.objects.filter(period=period, average__isnull=False, item__kind__in=list(SCORED_KINDS))
@@ -550,10 +550,10 @@ def category_averages(user: Any, period: Period) -> dict[int, Decimal]:
     qs = results_in_scope(user, period).filter(member__isnull=True)
     totals: dict[int, Decimal] = defaultdict(Decimal)
     n = 0
-    for cats in qs.order_by().values_list("categories", flat=True).iterator(chunk_size=5000):
+    for cats in qs.order_by().values_list("subtotals", flat=True).iterator(chunk_size=5000):
         n += 1
-        for cat, points in (cats or {}).items():
-            totals[int(cat)] += Decimal(str(points))
+        for cat, points in parse_subtotals(cats).items():
+            totals[cat] += points
     return {c: v / max(1, n) for c, v in totals.items()}
 
 

@@ -87,12 +87,12 @@ def test_tallies_are_kept_at_submission_cleared_on_withdrawal_and_rebuilt_when_m
     assert set(kept["i"]) == {str(setup.items[c].pk) for c, v in lost.items() if v} | {str(setup.items["JK02"].pk)}
     assert (kept["b"], kept["p"]) == (200, -300)
     results.compute(period)
-    first = Result.objects.values("total", "base", "bonus", "penalty", "categories").get(period=period, unit=tree.b01)
+    first = Result.objects.values("total", "base", "bonus", "penalty", "subtotals").get(period=period, unit=tree.b01)
 
     Sheet.objects.filter(pk=sheet.pk).update(tally=None)  # as a bulk load leaves it
     results.compute(period)
     assert Sheet.objects.get(pk=sheet.pk).tally is not None
-    again = Result.objects.values("total", "base", "bonus", "penalty", "categories").get(period=period, unit=tree.b01)
+    again = Result.objects.values("total", "base", "bonus", "penalty", "subtotals").get(period=period, unit=tree.b01)
     assert again == first
 
     services.withdraw_submission(admin_user, sheet, "重新评分")

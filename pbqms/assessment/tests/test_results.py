@@ -280,8 +280,8 @@ def test_a_recomputation_writes_only_what_changed(setup, tree, admin_user):
 
 
 def test_a_scheme_with_many_categories(tree, admin_user):
-    """The categories' JSON is built by concatenation: no function-argument limit (SQLite allows
-    127 arguments, so 64 categories as key-value pairs would not fit in json_object)."""
+    """The subtotals are built by concatenation: no function-argument limit (SQLite allows 127
+    arguments, so 64 categories as key-value pairs would not fit in json_object)."""
     from pbqms.assessment import schemes
     from pbqms.assessment.models import Period, Sheet, SheetStatus
 
