@@ -26,6 +26,7 @@ from django.db import connection
 
 from pbqms.assessment.models import (
     SCORED_KINDS,
+    ItemKind,
     ItemResult,
     PeerGroupMember,
     Period,
@@ -148,7 +149,7 @@ class Fold:
     sql: str
     params: list[Any]
     vetoes: dict[int, list[VetoRow]]
-    categories: Callable[[str], str]  # the subtotals' text from the fold's columns under an alias
+    subtotals: Callable[[str], str]  # `Result.subtotals` text from the fold's columns under an alias
 
 
 def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[SchemeItem]) -> Fold:
@@ -176,7 +177,7 @@ def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[Sche
     bonus = f"CASE WHEN {bonus_cap} > 0 AND u.b > {bonus_cap} * u.n THEN {bonus_cap} * u.n ELSE u.b END"
     penalty = f"CASE WHEN {penalty_cap} > 0 AND u.p < -{penalty_cap} * u.n THEN -{penalty_cap} * u.n ELSE u.p END"
 
-    def categories(a: str) -> str:
+    def subtotals_of(a: str) -> str:
         return _subtotals([(c, f"{a}.m{c}") for c in max_c],
                           [(c, f"CASE WHEN {a}.h{c} > 0 THEN {a}.m{c} END") for c in others])
 
@@ -202,7 +203,7 @@ def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[Sche
         {facts_join}
         LEFT JOIN {_veto_table()} ON v.k = u.k
     """
-    return Fold(sql, [*params, json.dumps(effects)], found, categories)
+    return Fold(sql, [*params, json.dumps(effects)], found, subtotals_of)
 
 
 def subtotals(period: Period, cond: str, params: Sequence[Any],
@@ -212,7 +213,7 @@ def subtotals(period: Period, cond: str, params: Sequence[Any],
     fold = _fold(period, cond, params, items)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT t.k, t.unit_id, t.member_id, t.org_path, t.n, t.base_x, t.bonus_x, t.penalty_x, "
-                       f"{fold.categories('t')} FROM ({fold.sql}) t", fold.params)
+                       f"{fold.subtotals('t')} FROM ({fold.sql}) t", fold.params)
         rows = cursor.fetchall()
     return [(k, unit, member, path, n, Decimal(base) / (100 * n), Decimal(bonus) / (100 * n),
              Decimal(penalty) / (100 * n), cats, fold.vetoes.get(k, []))
@@ -252,7 +253,7 @@ def write_results(period: Period, cond: str, params: Sequence[Any], items: Seque
                RANK() OVER (ORDER BY r.total_c DESC) AS rank,
                RANK() OVER (PARTITION BY r.peer_g, r.peer_p ORDER BY r.total_c DESC) AS peer_rank,
                COUNT(*) OVER (PARTITION BY r.peer_g, r.peer_p) AS peer_size, {peer_key} AS peer_key,
-               prev.total AS previous_total, r.n AS assessors, {fold.categories("r")} AS subtotals
+               prev.total AS previous_total, r.n AS assessors, {fold.subtotals("r")} AS subtotals
         FROM (SELECT t.*, {_mean("t.total_x", "t.n")} AS total_c, {_mean("t.base_x", "t.n")} AS base_c,
                      {_mean("t.bonus_x", "t.n")} AS bonus_c, {_mean("t.penalty_x", "t.n")} AS penalty_c,
                      {peer_g} AS peer_g, {peer_p} AS peer_p
@@ -306,8 +307,6 @@ def item_figures(cond: str, params: Sequence[Any]) -> tuple[dict[int, tuple[int,
 
 
 def item_results(period: Period, items: Sequence[SchemeItem], cond: str, params: Sequence[Any]) -> None:
-    from pbqms.assessment.models import ItemKind
-
     lost, sheets = item_figures(cond, params)
     zero = (0, Decimal(0))
     ItemResult.objects.bulk_create([

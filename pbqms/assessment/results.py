@@ -239,10 +239,10 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
     if annual_items:
         cond, params = _counting_sheets(period)
         tallies.fill(cond, params)  # sheets submitted by a bulk load carry no tally yet
-        for key, unit_id, member_id, path, n, base, bonus, penalty, cats_json, vetoes in assembly.subtotals(
+        for key, unit_id, member_id, path, n, base, bonus, penalty, text, vetoes in assembly.subtotals(
                 period, cond, params, annual_items):
             annual[key] = Tally(unit_id, member_id, path, sheets=n, base=base, bonus=bonus, penalty=penalty,
-                                vetoes=vetoes, subtotals=cats_json)
+                                vetoes=vetoes, subtotals=text)
     out: dict[int, Tally] = {}
     for key in set(seen) | set(annual):
         quarter_rows = seen.get(key, [])
