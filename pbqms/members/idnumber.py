@@ -57,10 +57,28 @@ def validate(number: str, birth_date: dt.date | None = None, gender: str | None 
 
 
 def mask(number: str) -> str:
-    """3201**********1234: first four and last four characters only."""
+    """3****************4: the first and the last character only (decision 0011).
+
+    Roles that may not read ID numbers still see the birth date (digits 7-14) and the gender
+    (the parity of digit 17) in the clear, so the mask must leave enough of the rest unknown: with
+    the first and last characters shown, digits 2-6, 15-16 and 17 (parity known) stay hidden and
+    about 4.5 million numbers fit everything such a role sees.
+    """
     if not number:
         return ""
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    return number[:1] + "*" * (len(number) - 2) + number[-1:]
+
+
+def remask(masked: str) -> str:
+    """The mask of a number known only by an older, wider mask (3201**********1234 → 3****************4).
+
+    Used by the data migration that rewrites stored masked copies and by the roster import, which
+    compares a masked number of an old export with the stored one.
+    """
+    masked = (masked or "").strip().upper()
+    if len(masked) < 2:
+        return masked
+    return masked[:1] + "*" * (len(masked) - 2) + masked[-1:]
 
 
 def mask_phone(phone: str) -> str:

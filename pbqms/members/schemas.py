@@ -29,7 +29,7 @@ class MemberOut(Schema):
     ethnicity: str
     birth_date: dt.date | None
     education: str = Field(description="One of the education codes, or empty.")
-    id_number: str = Field(description="Masked (3201**********1234) unless the caller's role may read it, "
+    id_number: str = Field(description="Masked (3****************4) unless the caller's role may read it, "
                                        "and then only on GET /members/{id}.")
     phone: str = Field(description="Masked like the ID number.")
     post: str

@@ -343,7 +343,7 @@ class Importer(Parser):
                 self.error(sheet, r.row, "id_number", _("The ID number is masked; give it in full, or keep the "
                                                         "record ID column of the exported file."))
                 return
-            if r.id_masked != ex.id_number_masked:
+            if idnumber.remask(r.id_masked) != ex.id_number_masked:
                 self.error(sheet, r.row, "id_number", _("The masked ID number does not match the person's record."))
                 return
         elif ex is None and r.name and r.unit and "id_number" not in r.bad:

@@ -20,7 +20,7 @@ from pbqms.members.selectors import member_list
 def test_id_number_checked_encrypted_masked(tree):
     m = tree.m01
     number = make_id_number(1, dt.date(1985, 3, 12))
-    assert m.id_number_masked == number[:4] + "*" * 10 + number[-4:]
+    assert m.id_number_masked == number[:1] + "*" * 16 + number[-1:]
     assert number not in m.id_number_encrypted and crypto.decrypt(m.id_number_encrypted) == number
     assert m.id_number_hash == crypto.lookup_hash(number)
     assert m.phone_masked == "138****1111"

@@ -63,7 +63,7 @@ def test_good_file_imports_everything(tree, tmp_path):
     zhao = Member.objects.get(id_number_hash=crypto.lookup_hash(ID1))
     assert (zhao.name, zhao.unit, zhao.group, zhao.org_path) == ("赵一", b10, g1, b10.path)
     assert zhao.name_pinyin == pinyin.full("赵一") and zhao.name_initials == "zy"
-    assert zhao.id_number_masked == ID1[:4] + "*" * 10 + ID1[-4:] and crypto.decrypt(zhao.id_number_encrypted) == ID1
+    assert zhao.id_number_masked == ID1[:1] + "*" * 16 + ID1[-1:] and crypto.decrypt(zhao.id_number_encrypted) == ID1
     assert zhao.birth_date == BORN1 and zhao.phone_masked == "139****1111" and zhao.education == "bachelor"
     assert zhao.status == PartyStatus.FULL and zhao.joined_on == dt.date(2008, 7, 1)
     assert dict(zhao.status_steps.values_list("status", "date")) == {
