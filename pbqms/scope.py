@@ -410,10 +410,12 @@ def rect_is_responder(user: Any) -> bool:
 
 def can_read_file(user: Any, stored: Any) -> bool:
     """Download an attachment: its unit lies in one's read subtrees or is one's own unit (a member's
-    branch, a leader's group), or it is one's own upload still waiting for its record."""
+    branch, a leader's group). An upload still waiting for its record (no owner yet) is its
+    uploader's alone, whoever else reads the unit: a link to it is no licence."""
     s = get_scope(user)
-    return (s.is_superuser or _covers(s.read_paths, stored.org_path) or stored.unit_id in s.own_unit_ids
-            or (s.user_id is not None and stored.uploaded_by_id == s.user_id and not stored.owner))
+    if not stored.owner:
+        return s.user_id is not None and stored.uploaded_by_id == s.user_id
+    return s.is_superuser or _covers(s.read_paths, stored.org_path) or stored.unit_id in s.own_unit_ids
 
 
 def file_or_404(user: Any, token: Any) -> Any:

@@ -197,6 +197,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pbqms@localhost")
 EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 10)
 # Base address for links in e-mails and group-chat messages (e.g. https://dangjian.example.com).
 PBQMS_SITE_URL = os.environ.get("PBQMS_SITE_URL", "")
+# Hosts group-chat robots may call besides the platforms' own (e.g. an intranet relay), comma-separated.
+PBQMS_ROBOT_HOSTS = [h.strip().lower() for h in os.environ.get("PBQMS_ROBOT_HOSTS", "").split(",") if h.strip()]
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _env_bool("PBQMS_SSL_REDIRECT", True)

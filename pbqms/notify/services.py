@@ -293,7 +293,10 @@ def send_chat(delivery: Delivery) -> None:
     hook = delivery.webhook
     if hook is None or not hook.enabled or hook.url != delivery.target:
         raise _Skip("The group-chat robot was switched off or removed.")
-    channels.send(hook.kind, hook.url, delivery.body, crypto.decrypt(hook.secret))
+    try:
+        channels.send(hook.kind, hook.url, delivery.body, crypto.decrypt(hook.secret))
+    except channels.AddressRefused as error:
+        raise _Skip(str(error)) from None
 
 
 class _Skip(Exception):
@@ -371,13 +374,35 @@ def _release(rows: list[Delivery], claimed: dt.datetime) -> None:
 
 # ---- group-chat robots ------------------------------------------------------------------------
 
-def check_webhook_url(url: str) -> str:
+def refusal_message(error: channels.AddressRefused, kind: str | None = None) -> str:
+    """Why a robot's address is not called, in the current language."""
+    if error.reason == "host":
+        hosts = "、".join(channels.platform_hosts(kind)) if kind else "、".join(channels.platform_hosts())
+        return _("A robot's address must be on the platform's own host (%(hosts)s); another host, such as an "
+                 "intranet relay, only when the system administrator lists it in PBQMS_ROBOT_HOSTS.") % {
+                     "hosts": hosts}
+    if error.reason == "port":
+        return _("A robot platform's address takes no port number.")
+    if error.reason == "private":
+        return _("The host “%(host)s” points to an internal or loopback network address; robots only call "
+                 "the platforms on the internet.") % {"host": error.host}
+    if error.reason == "unresolved":
+        return _("The host “%(host)s” could not be found; check the address.") % {"host": error.host}
+    return _("Enter the robot's full webhook address, starting with https://.")
+
+
+def check_webhook_url(url: str, kind: str | None = None) -> str:
+    """The address trimmed, when it is well formed and one PBQMS may call (channels.vet)."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
         raise ValidationError(_("Enter the robot's full webhook address, starting with https://."), code="url")
     if len(url) > 500:
         raise ValidationError(_("The webhook address is too long (at most 500 characters)."), code="url")
+    try:
+        channels.vet(url, kind)
+    except channels.AddressRefused as error:
+        raise ValidationError(refusal_message(error, kind), code="url") from None
     return url
 
 
@@ -399,7 +424,7 @@ def save_webhook(actor: Any, unit: Unit, kind: str, url: str, secret: str | None
     _require_manage(actor, unit)
     if kind not in ChatKind.values:
         raise ValidationError(_("Unknown platform “%(kind)s”.") % {"kind": kind}, code="kind")
-    url = check_webhook_url(url)
+    url = check_webhook_url(url, kind)
     if secret is not None:
         secret = secret.strip()
         if secret and kind == ChatKind.WECOM:
@@ -456,6 +481,8 @@ def test_webhook(actor: Any, webhook: ChatWebhook) -> tuple[bool, str]:
     text = _("PBQMS test message for %(unit)s: this group-chat robot works.") % {"unit": webhook.unit.name}
     try:
         channels.send(webhook.kind, webhook.url, text, crypto.decrypt(webhook.secret))
+    except channels.AddressRefused as error:
+        return False, refusal_message(error, webhook.kind)
     except Exception as error:  # noqa: BLE001 (reported to the administrator)
         return False, _error_text(error)
     return True, ""

@@ -249,5 +249,8 @@ def test_own_unattached_upload_is_readable_until_attached(tree, users, file_root
     assert scope.can_read_file(leader, f)
     assert not scope.can_read_file(users[Role.MEMBER], StoredFile(org_path=tree.b03.path, unit=tree.b03,
                                                                    uploaded_by=leader))
+    # before it is attached, nobody else reads it, even those who read B01
+    assert not any(scope.can_read_file(u, f) for r, u in users.items() if r != Role.GROUP_LEADER)
     services.attach([f], owner="meetings.record:1", unit=tree.b01)
     assert not scope.can_read_file(leader, f)  # now it is B01's, which a group leader does not read
+    assert scope.can_read_file(users[Role.MEMBER], f) and scope.can_read_file(users[Role.BRANCH_SECRETARY], f)

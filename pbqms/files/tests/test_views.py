@@ -208,6 +208,26 @@ def test_upload_tag_renders_an_htmx_input(tree):
 
 @pytest.mark.parametrize("name", ["照片.png", "整改报告.pdf"])
 def test_stored_file_of_each_kind_downloads_byte_for_byte(client, admin_user, tree, name):
-    f = services.store_upload(None, samples.upload(name), unit=tree.b01)
+    f = services.store_upload(None, samples.upload(name), unit=tree.b01, owner="test.record:5")
     client.force_login(admin_user)
     assert body(client.get(url(f))) == samples.GOOD[name][0]
+
+
+@pytest.mark.parametrize("role", list(Role.values))
+def test_unattached_upload_downloads_only_for_its_uploader(client, users, admin_user, tree, file_root, role):
+    """A file uploaded ahead of its record (a form not yet saved) is its uploader's alone: anyone
+    else with the link, even the branch's secretary or a superuser, gets 404, until it is attached."""
+    uploader = users[Role.BRANCH_SECRETARY]
+    f = services.store_upload(uploader, samples.upload("整改报告.pdf"), unit=tree.b01)
+    client.force_login(uploader)
+    assert client.get(url(f)).status_code == 200
+    if role != Role.BRANCH_SECRETARY:
+        client.force_login(users[role])
+        r = client.get(url(f))
+        assert r.status_code == 404 and "整改报告".encode() not in r.content
+        client.force_login(admin_user)
+        assert client.get(url(f)).status_code == 404
+        services.attach([f], owner="test.record:9", unit=tree.b01)
+        client.force_login(users[role])
+        expected = 200 if "b01" in READS[role] else 404
+        assert client.get(url(f)).status_code == expected

@@ -25,6 +25,7 @@ from pbqms.notify.models import ChatWebhook, Delivery, DeliveryStatus, Notificat
 WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=1a2b3c4d-aaaa-bbbb-cccc-0123456789ab"
 DING_URL = "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef0123456789abcdef"
 FEISHU_URL = "https://open.feishu.cn/open-apis/bot/v2/hook/8a9b7c6d-1111-2222-3333-444455556666"
+REAL_PINNED_CALL = channels._Pinned.__call__  # before the autouse fixture replaces it
 
 
 @pytest.fixture
@@ -330,43 +331,200 @@ def test_long_texts_are_cut_to_what_the_platform_takes():
     assert len(content.encode()) <= 2000 and content.endswith("…")
 
 
+class FakeConnection:
+    """Stands in for http.client's connections: records the request, answers from `answers`."""
+
+    made: list[FakeConnection] = []
+    answers: list[tuple[int, bytes]] = []
+
+    def __init__(self, host, port, timeout=None, context=None):
+        self.host, self.port, self.timeout, self.tls = host, port, timeout, context is not None
+        FakeConnection.made.append(self)
+
+    def request(self, method, path, body=None, headers=None):
+        self.method, self.path, self.body, self.headers = method, path, json.loads(body), headers
+
+    def getresponse(self):
+        status, raw = FakeConnection.answers.pop(0)
+
+        class Answer:
+            reason = "OK" if status == 200 else "Found"
+
+            def read(self, n=-1):
+                return raw
+        answer = Answer()
+        answer.status = status
+        return answer
+
+    def close(self):
+        self.closed = True
+
+
 def test_post_json_sends_json_and_reads_the_error_code(monkeypatch):
-    """The real post_json, with urlopen replaced: method, headers, body, timeout, error codes."""
-    seen = {}
-
-    class Answer:
-        def __init__(self, body):
-            self.body = body
-
-        def read(self, n=-1):
-            return self.body
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *a):
-            return False
-
-    answers = [b'{"errcode":0,"errmsg":"ok"}', b'{"errcode":310000,"errmsg":"sign not match"}',
-               b'{"code":19021,"msg":"sign match fail"}', b"not json"]
-
-    def fake_urlopen(request, timeout):
-        seen.update(url=request.full_url, method=request.get_method(), timeout=timeout,
-                    body=json.loads(request.data), ctype=request.get_header("Content-type"))
-        return Answer(answers.pop(0))
-
-    monkeypatch.setattr("pbqms.notify.channels.urllib.request.urlopen", fake_urlopen)
+    """The real post_json, with the HTTP connection replaced: method, path, headers, body, timeout,
+    error codes, the checked address pinned, no redirect followed."""
+    monkeypatch.setattr(channels.http.client, "HTTPSConnection", FakeConnection)
+    FakeConnection.made, FakeConnection.answers = [], [
+        (200, b'{"errcode":0,"errmsg":"ok"}'), (200, b'{"errcode":310000,"errmsg":"sign not match"}'),
+        (200, b'{"code":19021,"msg":"sign match fail"}'), (200, b"not json"), (302, b"")]
     channels.post_json(WECOM_URL, {"msgtype": "text", "text": {"content": "党建"}})
-    assert seen == {"url": WECOM_URL, "method": "POST", "timeout": 5,
-                    "body": {"msgtype": "text", "text": {"content": "党建"}},
-                    "ctype": "application/json; charset=utf-8"}
+    c = FakeConnection.made[0]
+    assert (c.host, c.port, c.timeout, c.tls, c.method) == ("qyapi.weixin.qq.com", 443, 5, True, "POST")
+    assert c.path == "/cgi-bin/webhook/send?key=1a2b3c4d-aaaa-bbbb-cccc-0123456789ab"
+    assert c.body == {"msgtype": "text", "text": {"content": "党建"}} and c.closed
+    assert c.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert c._create_connection.addresses == ("101.91.22.57",)  # connects to the address that was checked
     with pytest.raises(channels.ChatError, match="310000"):
         channels.post_json(DING_URL, {})
     with pytest.raises(channels.ChatError, match="19021"):
         channels.post_json(FEISHU_URL, {})
     channels.post_json(WECOM_URL, {})  # a 200 without JSON counts as delivered
-    with pytest.raises(channels.ChatError):
+    with pytest.raises(channels.ChatError, match="HTTP 302"):  # a redirect is not followed
+        channels.post_json(WECOM_URL, {})
+    assert len(FakeConnection.made) == 5
+    with pytest.raises(channels.AddressRefused):
         channels.post_json("file:///etc/passwd", {})
+    assert len(FakeConnection.made) == 5
+
+
+def test_pinned_connection_tries_each_checked_address(monkeypatch):
+    tried = []
+
+    def connect(address, timeout=None, source=None):
+        tried.append(address)
+        raise OSError("unreachable")
+
+    monkeypatch.setattr(channels.socket, "create_connection", connect)
+    pinned = channels._Pinned(("101.91.22.57", "101.91.22.58"))
+    with pytest.raises(OSError, match="unreachable"):
+        REAL_PINNED_CALL(pinned, ("qyapi.weixin.qq.com", 443), 5)  # the host name given is not looked up
+    assert tried == [("101.91.22.57", 443), ("101.91.22.58", 443)]
+
+
+# ---- where robots may point (SSRF) --------------------------------------------------------------
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "172.16.0.9", "172.31.255.1", "192.168.1.1",
+                                     "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fc00::1", "fd12::1",
+                                     "fe80::1", "::ffff:127.0.0.1", "not-an-ip"])
+def test_internal_addresses_are_not_public(address):
+    assert not channels.is_public(address)
+
+
+@pytest.mark.parametrize("address", ["101.91.22.57", "2408:8000::1"])
+def test_internet_addresses_are_public(address):
+    assert channels.is_public(address)
+
+
+REFUSED_URLS = [
+    ("wecom", "http://127.0.0.1:8000/admin/"),
+    ("wecom", "https://localhost/hook"),
+    ("wecom", "https://169.254.169.254/latest/meta-data/"),
+    ("wecom", "https://[::1]/hook"),
+    ("wecom", "https://intranet.example.cn/cgi-bin/webhook/send?key=1"),
+    ("wecom", "https://qyapi.weixin.qq.com.evil.cn/cgi-bin/webhook/send?key=1"),
+    ("wecom", "https://qyapi.weixin.qq.com@10.0.0.1/cgi-bin/webhook/send?key=1"),
+    ("wecom", "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=1"),
+    ("wecom", "https://qyapi.weixin.qq.com:8443/cgi-bin/webhook/send?key=1"),
+    ("wecom", "https://oapi.dingtalk.com/robot/send?access_token=1"),  # another platform's host
+    ("feishu", "https://open.feishu.cn.internal/open-apis/bot/v2/hook/1"),
+]
+
+
+@pytest.mark.parametrize(("kind", "url"), REFUSED_URLS)
+def test_save_webhook_refuses_hosts_other_than_the_platforms(users, tree, kind, url):
+    before = AuditEntry.objects.count()
+    with pytest.raises(ValidationError) as e:
+        services.save_webhook(users[Role.COMMITTEE_ADMIN], tree.b01, kind, url, "", True)
+    assert e.value.code == "url"
+    message = e.value.messages[0]
+    assert ("PBQMS_ROBOT_HOSTS" in message and "机器人" in message) or "https://" in message or "端口" in message
+    assert not ChatWebhook.objects.exists() and AuditEntry.objects.count() == before
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.8", "172.20.1.1", "192.168.0.10", "169.254.169.254",
+                                     "::1", "fd00::8"])
+def test_save_webhook_refuses_a_platform_host_resolving_to_an_internal_address(users, tree, monkeypatch, address):
+    seen = []
+    monkeypatch.setattr(channels, "resolve", lambda host, port: seen.append((host, port)) or ["101.91.22.57", address])
+    with pytest.raises(ValidationError) as e:
+        services.save_webhook(users[Role.COMMITTEE_ADMIN], tree.b01, "wecom", WECOM_URL, "", True)
+    assert e.value.messages == ["主机“qyapi.weixin.qq.com”指向内部或回环网络地址；群机器人只调用互联网上的平台。"]
+    assert seen == [("qyapi.weixin.qq.com", 443)]
+    assert not ChatWebhook.objects.exists()
+
+
+def test_save_webhook_refuses_a_host_that_does_not_resolve(users, tree, monkeypatch):
+    def fail(host, port):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(channels, "resolve", fail)
+    with pytest.raises(ValidationError) as e:
+        services.save_webhook(users[Role.COMMITTEE_ADMIN], tree.b01, "feishu", FEISHU_URL, "", True)
+    assert e.value.messages == ["找不到主机“open.feishu.cn”，请检查地址。"]
+    assert not ChatWebhook.objects.exists()
+
+
+def test_refusals_in_english(users, tree, monkeypatch):
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as e:
+            services.save_webhook(users[Role.COMMITTEE_ADMIN], tree.b01, "wecom", "https://10.0.0.1/x", "", True)
+        assert e.value.messages == [
+            "A robot's address must be on the platform's own host (qyapi.weixin.qq.com); another host, such as an "
+            "intranet relay, only when the system administrator lists it in PBQMS_ROBOT_HOSTS."]
+        monkeypatch.setattr(channels, "resolve", lambda host, port: ["127.0.0.1"])
+        with pytest.raises(ValidationError) as e:
+            services.save_webhook(users[Role.COMMITTEE_ADMIN], tree.b01, "wecom", WECOM_URL, "", True)
+        assert e.value.messages == ["The host “qyapi.weixin.qq.com” points to an internal or loopback network "
+                                    "address; robots only call the platforms on the internet."]
+    assert not ChatWebhook.objects.exists()
+
+
+def test_all_platform_hosts_are_accepted(users, tree):
+    for kind, url in [("wecom", WECOM_URL), ("dingtalk", DING_URL), ("feishu", FEISHU_URL),
+                      ("feishu", "https://open.larksuite.com/open-apis/bot/v2/hook/8a9b7c6d-1111")]:
+        services.save_webhook(users[Role.COMMITTEE_ADMIN], tree.b01, kind, url, "", False)
+    assert ChatWebhook.objects.count() == 4
+
+
+def test_a_configured_relay_may_be_internal(users, tree, settings, monkeypatch, sent):
+    settings.PBQMS_ROBOT_HOSTS = ["relay.dangjian.local"]
+    monkeypatch.setattr(channels, "resolve", lambda host, port: ["10.8.0.5"])
+    admin = users[Role.COMMITTEE_ADMIN]
+    h = services.save_webhook(admin, tree.b01, "dingtalk", "http://relay.dangjian.local:8080/robot/send?t=1", "",
+                              False)
+    assert services.test_webhook(admin, h) == (True, "")
+    assert sent[0][0] == "http://relay.dangjian.local:8080/robot/send?t=1"
+    # a host not listed stays refused, and a listed host is not a licence for others
+    with pytest.raises(ValidationError):
+        services.save_webhook(admin, tree.b01, "dingtalk", "http://relay2.dangjian.local/robot/send", "", False)
+    settings.PBQMS_ROBOT_HOSTS = "relay.dangjian.local, Relay2.Dangjian.Local"  # the environment's form
+    services.save_webhook(admin, tree.b01, "dingtalk", "http://relay2.dangjian.local/robot/send", "", False)
+
+
+def test_test_button_refuses_an_internal_address_at_sending(users, tree, monkeypatch, sent):
+    """A robot saved while its host was public (or before this check) and now resolving inside:
+    the test button calls nothing and says why."""
+    admin = users[Role.COMMITTEE_ADMIN]
+    h = hook(tree.b01, enabled=False)
+    ChatWebhook.objects.filter(pk=h.pk).update(url="http://127.0.0.1:5432/")  # stored before the check existed
+    h.refresh_from_db()
+    ok, error = services.test_webhook(admin, h)
+    assert not ok and "PBQMS_ROBOT_HOSTS" in error and sent == []
+    h2 = hook(tree.b02, enabled=False)
+    monkeypatch.setattr(channels, "resolve", lambda host, port: ["192.168.3.4"])  # DNS now answers inside
+    ok, error = services.test_webhook(admin, h2)
+    assert (ok, error) == (False, "主机“qyapi.weixin.qq.com”指向内部或回环网络地址；群机器人只调用互联网上的平台。")
+    assert sent == []
+
+
+def test_queued_message_to_an_address_now_internal_fails_without_a_call(users, tree, monkeypatch, sent):
+    hook(tree.b01)
+    services.notify(key="k", recipients=[], title="提醒", body="", unit=tree.b01)
+    monkeypatch.setattr(channels, "resolve", lambda host, port: ["10.0.0.7"])
+    assert services.deliver_pending() == 0
+    d = Delivery.objects.get()
+    assert d.status == DeliveryStatus.FAILED and d.attempts == 1 and "private" in d.last_error
+    assert sent == []
 
 
 def test_chat_goes_to_the_units_own_enabled_robots_only(users, tree, sent):

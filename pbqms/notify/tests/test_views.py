@@ -213,6 +213,30 @@ def test_bad_robot_input_in_english(english, users, tree):
     assert not ChatWebhook.objects.exists()
 
 
+def test_robot_on_an_internal_address_is_refused_in_english(english, users, tree):
+    english.force_login(users[Role.COMMITTEE_ADMIN])
+    r = english.post(reverse("notify:webhooks", args=["B01"]),
+                     {"action": "add", "kind": "wecom", "url": "https://169.254.169.254/latest/"})
+    assert "A robot&#x27;s address must be on the platform&#x27;s own host (qyapi.weixin.qq.com)" in body(r)
+    assert not ChatWebhook.objects.exists()
+
+
+def test_robot_on_an_internal_address_is_refused_at_saving_and_at_the_test_button(client, users, tree, monkeypatch):
+    calls = []
+    monkeypatch.setattr(channels, "post_json", lambda url, payload, timeout=5: calls.append(url))
+    client.force_login(users[Role.COMMITTEE_ADMIN])
+    url = reverse("notify:webhooks", args=["B01"])
+    r = client.post(url, {"action": "add", "kind": "wecom", "url": "http://127.0.0.1:8000/admin/"})
+    assert r.status_code == 200 and "PBQMS_ROBOT_HOSTS" in body(r) and "机器人地址必须位于平台自己的主机" in body(r)
+    assert not ChatWebhook.objects.exists()
+    # a robot stored earlier whose host now resolves inside: the test button calls nothing
+    hook = services.save_webhook(None, tree.b01, "wecom", WECOM_URL, None, False)
+    monkeypatch.setattr(channels, "resolve", lambda host, port: ["10.0.0.1"])
+    r = client.post(url, {"action": "test", "webhook": hook.pk}, follow=True)
+    assert "测试消息发送失败" in body(r) and "指向内部或回环网络地址" in body(r)
+    assert calls == []
+
+
 def test_failed_test_message_is_reported(client, users, tree, monkeypatch):
     def refuse(url, payload, timeout=5):
         raise channels.ChatError("errcode 93000: invalid webhook url")

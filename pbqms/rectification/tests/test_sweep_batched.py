@@ -21,6 +21,7 @@ from pbqms import scope
 from pbqms.accounts import services as accounts
 from pbqms.accounts.models import Role
 from pbqms.core import clock
+from pbqms.notify import channels
 from pbqms.notify import selectors as recipients
 from pbqms.notify import services as notify
 from pbqms.notify.models import Delivery, Notification
@@ -137,7 +138,7 @@ DAY_OFFSET = 8  # the sweep runs 8 days from now
 
 
 @pytest.fixture
-def world(tree, users):
+def world(tree, users, monkeypatch):
     """Notices in three branches under two issuers, people in two languages (one inactive, one
     without an address), a robot on B01, preventive actions; at `day`: overdue, escalated, reminded."""
     for role, lang, email in ((SECRETARY, "en", "sec@example.com"), (Role.BRANCH_COMMITTEE, "", ""),
@@ -155,6 +156,7 @@ def world(tree, users):
     accounts.grant_role(None, gone, SECRETARY, tree.b02)
     gone.is_active = False
     gone.save()
+    monkeypatch.setattr(channels, "resolve", lambda host, port: ["101.91.22.57"])  # no DNS look-up in a test
     notify.save_webhook(None, tree.b01, "wecom", WECOM_URL, "", True)
     made = []
     for staff, unit, days in ((users[STAFF], tree.b01, 2), (users[STAFF], tree.b02, 2), (staff2, tree.b03, 2),
