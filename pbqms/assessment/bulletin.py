@@ -83,6 +83,7 @@ class Bulletin:
     ranked: bool
     member: bool
     paragraphs: dict[str, str] = field(default_factory=dict)
+    unassessed: Any = None  # coverage.Unassessed: units of the plan without a result (issue 20.6)
 
     @property
     def owner(self) -> Any:
@@ -129,6 +130,9 @@ def bulletin_data(user: Any, period: Period) -> Bulletin:
     b = Bulletin(period=period, title=title, label=label, issued_on=day(clock.today()), overview=ov,
                  categories=cats, ranking=ranking, points=points, more=max(0, ov.count - len(ranking)), top=top,
                  improvers=improvers, items=items, vetoes=vetoes, ranked=ranked, member=member)
+    from pbqms.assessment import coverage
+
+    b.unassessed = coverage.unassessed(user, period)
     b.paragraphs = _paragraphs(b)
     return b
 
@@ -157,6 +161,10 @@ def _paragraphs(b: Bulletin) -> dict[str, str]:
             "rectify them within the set time; the party-work department will check the rectification "
             "in the next assessment."),
     }
+    if b.unassessed is not None and b.unassessed.count:
+        p["unassessed"] = _("%(n)s %(subjects)s of the plan were not assessed this period: %(units)s.") % {
+            "n": b.unassessed.count, "subjects": subjects,
+            "units": b.unassessed.text() + ("…" if b.unassessed.more else "")}
     if b.more:
         p["more"] = _("The table lists the first %(n)s; the full ranking of %(total)s is on the results page.") % {
             "n": len(b.ranking), "total": b.overview.count}
@@ -286,6 +294,8 @@ def bulletin_docx(b: Bulletin) -> bytes:
     _para(doc, b.title, font=TITLE_FONT, size=TITLE_PT, bold=True, align="center", indent=False, before=12,
           after=16)
     _para(doc, b.paragraphs["intro"])
+    if b.paragraphs.get("unassessed"):
+        _para(doc, b.paragraphs["unassessed"])
     _para(doc, h["overview"], font=HEAD_FONT, size=BODY_PT, indent=True, before=6)
     _para(doc, b.paragraphs["overview"])
     _para(doc, h["ranking"], font=HEAD_FONT, size=BODY_PT, indent=True, before=6, after=4)

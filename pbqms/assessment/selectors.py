@@ -338,6 +338,24 @@ def branch_home(user: Any) -> dict[str, Any]:
     return {"self_units": units, "due": due, "latest": latest}
 
 
+def results_links(user: Any, plans_cap: int = 4) -> list[tuple[Period, bool]]:
+    """The newest period with results of each plan the user reads (at most `plans_cap` plans), and
+    whether they read it whole (the bulletin is theirs): the home's way to the ranking, the board,
+    the bulletin and the stars (issue 20.6). One query."""
+    periods = (scope.assessment_runs(user, Period).filter(computed_at__isnull=False).exclude(kind=PeriodKind.MONTH)
+               .select_related("scheme", "plan").order_by("-ends_on", "-kind", "-pk")[:HOME_LIMIT * 4])
+    out: list[tuple[Period, bool]] = []
+    seen: set[int] = set()
+    for p in periods:
+        if p.plan_id in seen or not (p.status == PeriodStatus.PUBLISHED or scope.can_see_unpublished_results(user, p)):
+            continue
+        seen.add(p.plan_id)
+        out.append((p, scope.assessment_reads_whole(user, p.org_path)))
+        if len(out) >= plans_cap:
+            break
+    return out
+
+
 def member_home(user: Any) -> dict[str, Any]:
     """A member's own points sheets (党员量化积分) of the running member schemes."""
     member_id = scope.get_scope(user).self_member_id

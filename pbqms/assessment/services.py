@@ -119,8 +119,11 @@ def _step(period: Period, actor: Any, to: str, reason: str = "") -> None:
 
 
 @transaction.atomic
-def move_period(actor: Any, period: Period, to: str, reason: str = "") -> Period:
-    """open → scoring → review → published; any step back is a reopening and needs a reason."""
+def move_period(actor: Any, period: Period, to: str, reason: str = "", *, confirm_unassessed: bool = True) -> Period:
+    """open → scoring → review → published; any step back is a reopening and needs a reason.
+
+    Publishing while units of the plan have no result is refused unless `confirm_unassessed`
+    (the web page shows the publisher those units and their reasons first; issue 20.6)."""
     period = Period.objects.select_for_update(of=("self",)).select_related("plan__owner", "scheme").get(pk=period.pk)
     if not scope.can_manage_assessment(actor, period.plan.owner):
         raise PermissionDenied
@@ -133,9 +136,18 @@ def move_period(actor: Any, period: Period, to: str, reason: str = "") -> Period
         if not reason.strip():
             raise ValidationError({"reason": _("Give the reason for reopening the period.")})
     if to == PeriodStatus.PUBLISHED:
-        from pbqms.assessment import results
+        from pbqms.assessment import coverage, results
 
+        missing = coverage.unassessed(actor, period, cap=20)
+        if missing.count and not confirm_unassessed:
+            raise ValidationError(
+                _("%(n)s units of the plan would have no result: %(units)s. Confirm to publish without them.")
+                % {"n": missing.count, "units": missing.text() + ("…" if missing.more else "")},
+                code="unassessed")
         _step(period, actor, to, reason.strip())
+        if missing.count:
+            record(actor, AuditAction.UPDATE, period, {"unassessed": [None, missing.count]},
+                   note=_("published without a result for: %(units)s") % {"units": missing.text()})
         period.published_at = clock.now()
         period.save(update_fields=["status", "published_at"])
         results.compute(period)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
-from pbqms.assessment import schemes, selectors, services
+from pbqms.assessment import coverage, schemes, selectors, services
 from pbqms.assessment.forms import (
     AnalysisForm,
     CopyForm,
@@ -83,7 +83,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context.update(selectors.branch_home(user))
     context.update(selectors.member_home(user))
     context["latest_url"] = results_url(context.get("latest"))
-    context["nothing"] = not (context["is_manager"] or context.get("self_units") or context.get("member_periods"))
+    context["result_links"] = selectors.results_links(user)
+    context["nothing"] = not (context["is_manager"] or context.get("self_units") or context.get("member_periods")
+                              or context["result_links"])
     return render(request, "assessment/home.html", context)
 
 
@@ -368,8 +370,18 @@ def period_move(request: HttpRequest, period_pk: int) -> HttpResponse:
             raise PermissionDenied
         messages.error(request, _("Choose a different status."))
     else:
+        to, confirmed = form.cleaned_data["to"], bool(request.POST.get("confirm_unassessed"))
+        if to == PeriodStatus.PUBLISHED and not confirmed and period.status == PeriodStatus.REVIEW:
+            if not scope.can_manage_assessment(request.user, period.plan.owner):
+                raise PermissionDenied
+            missing = coverage.unassessed(request.user, period)
+            if missing.count:  # the publisher sees who would have no result, and confirms
+                return render(request, "assessment/period_publish_confirm.html", {
+                    "period": period, "missing": missing, "reason": form.cleaned_data["reason"],
+                    "back": request.POST.get("back", "")})
         try:
-            services.move_period(request.user, period, form.cleaned_data["to"], form.cleaned_data["reason"])
+            services.move_period(request.user, period, to, form.cleaned_data["reason"],
+                                 confirm_unassessed=confirmed)
         except ValidationError as e:
             _errors(request, e)
         else:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
-from pbqms.assessment import bulletin, charts, findings, linkage, stats, tasks
+from pbqms.assessment import bulletin, charts, coverage, findings, linkage, stats, tasks
 from pbqms.assessment import stars as star_rules
 from pbqms.assessment.models import Period, PeriodStatus, Result, StarRating, StarStatus
 from pbqms.core import clock
@@ -101,6 +101,7 @@ def ranking(request: HttpRequest, period_pk: int) -> HttpResponse:
     return render(request, "assessment/results_ranking.html", {
         **_head(request, period), "page": page, "categories": scored, "peer": peer, "ranked": ranked,
         "member": member, "peers": stats.peer_choices(period, page.items, peer) if ranked else [],
+        "unassessed": coverage.unassessed(user, period) if not peer and not member else None,
     })
 
 
@@ -218,6 +219,20 @@ def dashboard(request: HttpRequest, period_pk: int) -> HttpResponse:
     return render(request, "assessment/dashboard_committee.html", context)
 
 
+PICK_CAP = 300  # units offered in the pickers; beyond that the codes are typed
+
+
+def _pick_units(user: Any, period: Any) -> list[tuple[str, str]] | None:
+    """The units with a result the user reads, in tree order and indented by depth, to pick from
+    (issue 20.6: no codes to type); None when there are too many for a list (one query)."""
+    rows = list(stats.results_in_scope(user, period).filter(member__isnull=True).order_by("org_path")
+                .values_list("unit__code", "unit__name", "unit__depth")[:PICK_CAP + 1])
+    if len(rows) > PICK_CAP:
+        return None
+    top = min((d for _c, _n, d in rows), default=0)
+    return [(code, "\u00a0\u00a0" * (depth - top) + f"{name} ({code})") for code, name, depth in rows]
+
+
 def _benchmarks(request: HttpRequest, period: Any, top: list[Result], sources: list[Any]) -> dict[str, Any]:
     """Radar (对标), trend lines and the heat map, for the units the query names (bounded)."""
     user = request.user
@@ -234,6 +249,8 @@ def _benchmarks(request: HttpRequest, period: Any, top: list[Result], sources: l
                            "model_codes": ",".join(model_codes), "trend_codes": ",".join(trend_codes),
                            "heat_codes": ",".join(heat_codes),
                            "picked_missing": list(dict.fromkeys(c for c in named if c and c not in picked))}
+    out["pick_units"] = _pick_units(user, period)
+    out["chosen"] = {"models": set(model_codes), "trend": set(trend_codes), "heat": set(heat_codes)}
     if focus is not None and len(cats) >= 3:
         avgs = stats.category_averages(user, period)
         pts = stats.category_points(period, [focus, *models])
