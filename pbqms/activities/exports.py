@@ -14,12 +14,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pbqms.core import officedocs
+from pbqms.core import officedocs, xlsx
 
 from .books import Book, day
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = xlsx.XLSX
 PDF = "application/pdf"
 CHUNK = 2000
 
@@ -137,29 +137,8 @@ def book_pdf(book: Book) -> bytes:
 
 # ---- .xlsx -------------------------------------------------------------------------------------
 
-def _sheet(wb: Any, title: str, heads: list[tuple[str, int]]) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title[:31])
-    for i, (_h, width) in enumerate(heads, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    cells = []
-    for h, _w in heads:
-        c = WriteOnlyCell(ws, h)
-        c.font = Font(bold=True, color="FFFFFF")
-        c.fill = PatternFill("solid", fgColor="B71C1C")
-        cells.append(c)
-    ws.append(cells)
-    return ws
-
-
-def _workbook() -> Any:
-    from openpyxl import Workbook
-
-    return Workbook(write_only=True)
+_sheet = xlsx.sheet  # the one writer (pbqms.core.xlsx): user text stays text
+_workbook = xlsx.Workbook
 
 
 def records_xlsx(rows: QuerySet[Any], out: IO[bytes]) -> None:

@@ -9,10 +9,9 @@ PermissionDenied answers 403.
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
 from pbqms.core import clock
+from pbqms.core import xlsx as core_xlsx
 from pbqms.core.views import paginate
 from pbqms.files import services as files
 from pbqms.members.models import MemberState
@@ -89,15 +89,7 @@ def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
-def xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> FileResponse:
-    out = tempfile.TemporaryFile()  # streamed from disk; gone when the response closes it
-    try:
-        write(out)
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=filename, content_type=exports.XLSX)
+xlsx_response = core_xlsx.xlsx_response  # the one response of every export (pbqms.core.xlsx)
 
 
 def nav(user: Any, unit: Unit | None, tab: str) -> dict[str, Any]:
@@ -176,7 +168,8 @@ def calendar_xlsx(request: HttpRequest, code: str) -> FileResponse:
     unit = unit_of(request.user, code)
     data = _calendar_data(request, unit)
     return xlsx_response(lambda out: exports.calendar_xlsx(unit, data, out),
-                         f"calendar-{unit.code}-{data['first']:%Y-%m}.xlsx")
+                         f"{_('Calendar')}-{unit.name}-{data['first']:%Y-%m}.xlsx",
+                         fallback=f"calendar-{unit.code}-{data['first']:%Y-%m}.xlsx")
 
 
 # ---- recording an activity ---------------------------------------------------------------------
@@ -321,7 +314,9 @@ def record_list_xlsx(request: HttpRequest, code: str) -> FileResponse:
     unit = unit_of(user, code)
     _form, filters = _record_filters(request)
     rows = selectors.record_list(user, unit, **filters)
-    return xlsx_response(lambda out: exports.records_xlsx(rows, out), f"records-{unit.code}-{filters['year']}.xlsx")
+    return xlsx_response(lambda out: exports.records_xlsx(rows, out),
+                         f"{_('Activity records')}-{unit.name}-{filters['year']}.xlsx",
+                         fallback=f"records-{unit.code}-{filters['year']}.xlsx")
 
 
 # ---- participation -----------------------------------------------------------------------------
@@ -357,7 +352,8 @@ def _participation_xlsx(request: HttpRequest, member: Any) -> FileResponse:
     year = year_of(request.GET.get("year"))
     data = selectors.participation(request.user, member, year)
     return xlsx_response(lambda out: exports.participation_xlsx(member, data, out),
-                         f"participation-{member.pk}-{year}.xlsx")
+                         f"{_('Participation')}-{member.name}-{year}.xlsx",
+                         fallback=f"participation-{member.pk}-{year}.xlsx")
 
 
 @login_required

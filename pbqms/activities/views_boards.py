@@ -107,7 +107,8 @@ def heatmap_xlsx(request: HttpRequest, code: str) -> FileResponse:
             yield selectors.heat_rows(chunk, year)
 
     return xlsx_response(lambda out: exports.heatmap_xlsx(batches(), out, year=year),
-                         f"compliance-{unit.code}-{year}.xlsx")
+                         f"{_('Compliance heat map')}-{unit.name}-{year}.xlsx",
+                         fallback=f"compliance-{unit.code}-{year}.xlsx")
 
 
 # ---- plans -------------------------------------------------------------------------------------
@@ -146,7 +147,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def plan_list_xlsx(request: HttpRequest) -> FileResponse:
     _form, filters, unit = _plan_filters(request)
     rows = selectors.plan_list(request.user, unit=unit, **filters)
-    return xlsx_response(lambda out: exports.plans_xlsx(rows, out), "plans.xlsx")
+    return xlsx_response(lambda out: exports.plans_xlsx(rows, out), f"{_('Activity plans')}.xlsx",
+                         fallback="plans.xlsx")
 
 
 def _plan_form(request: HttpRequest, unit: Unit, plan: ActivityPlan | None) -> HttpResponse:

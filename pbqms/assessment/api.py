@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from typing import Any, cast
-from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q, QuerySet
@@ -23,6 +22,7 @@ from ninja.files import UploadedFile
 from pbqms import scope
 from pbqms.accounts.api import DEFAULT_LIMIT, actor, page
 from pbqms.accounts.schemas import ErrorOut, InvalidOut
+from pbqms.core import xlsx as core_xlsx
 
 from . import bulletin, findings, linkage, results, schemes, selectors, services, stars, stats, tasks, xlsx
 from .fixtures import SCHEMES
@@ -312,10 +312,9 @@ def schemes_diff(request: HttpRequest, id: int,
 def schemes_export(request: HttpRequest, id: int) -> HttpResponse:
     user = actor(request)
     scheme = scope.scheme_or_404(user, id)
-    response = HttpResponse(xlsx.export_scheme(scheme), content_type=xlsx.XLSX_TYPE)
-    name = f"{scheme.name}-{scheme.year}-v{scheme.version}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return core_xlsx.xlsx_response(xlsx.export_scheme(scheme),  # type: ignore[return-value]
+                                   f"{scheme.name}-{scheme.year}-v{scheme.version}.xlsx",
+                                   fallback=f"scheme-{scheme.year}-v{scheme.version}.xlsx")
 
 
 def _draft_item(user: Any, scheme_id: int, code: str) -> tuple[Scheme, SchemeItem]:
@@ -768,4 +767,4 @@ def linkage_export(request: HttpRequest, id: int,
             raise ValidationError(_("No period of this plan has results yet."))
     content = bulletin.xlsx(_("Linkage"), linkage.export_headers(), linkage.export_rows(user, plan, chosen))
     record(user, AuditAction.EXPORT, plan, {"linkage": [None, chosen.key]}, note=_("performance linkage export"))
-    return bulletin.attachment(content, f"{chosen.key}-{_('performance linkage')}.xlsx", bulletin.XLSX)
+    return core_xlsx.xlsx_response(content, core_xlsx.linkage_name(chosen.key), fallback=f"{chosen.key}-linkage.xlsx")

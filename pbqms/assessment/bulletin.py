@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -30,9 +29,10 @@ from pbqms import scope
 from pbqms.assessment import stats
 from pbqms.assessment.models import Period, Result
 from pbqms.core import clock, officedocs
+from pbqms.core import xlsx as core_xlsx
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = core_xlsx.XLSX
 RANK_CAP = 200  # rows of the ranking in the bulletin; the ranking page and its export hold them all
 HIGHLIGHTS = 5
 
@@ -183,7 +183,7 @@ def filename(b: Bulletin, ext: str) -> str:
 
 def attachment(content: bytes, name: str, content_type: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response["Content-Disposition"] = core_xlsx.content_disposition(name)
     return response
 
 
@@ -331,26 +331,6 @@ def bulletin_docx(b: Bulletin) -> bytes:
 # ---- workbooks -----------------------------------------------------------------------------------
 
 def xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """A write-only workbook (rows stream; memory stays flat); numbers stay numbers."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31] or "Sheet1")
-    ws.freeze_panes = "A2"
-    for i, head in enumerate(headers):
-        ws.column_dimensions[get_column_letter(i + 1)].width = max(10, min(40, len(str(head)) * 2 + 6))
-    cells = []
-    for head in headers:
-        cell = WriteOnlyCell(ws, value=str(head))
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="B71C1C")
-        cells.append(cell)
-    ws.append(cells)
-    for row in rows:
-        ws.append([float(v) if isinstance(v, Decimal) else ("" if v is None else v) for v in row])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    """A write-only workbook through the one writer (pbqms.core.xlsx); numbers stay numbers."""
+    return core_xlsx.table_bytes(title, [str(h) for h in headers], (
+        [float(v) if isinstance(v, Decimal) else ("" if v is None else v) for v in row] for row in rows))

@@ -29,6 +29,7 @@ from pbqms.assessment import bulletin, charts, coverage, findings, linkage, stat
 from pbqms.assessment import stars as star_rules
 from pbqms.assessment.models import Period, PeriodStatus, Result, StarRating, StarStatus
 from pbqms.core import clock
+from pbqms.core import xlsx as core_xlsx
 from pbqms.core.views import paginate
 
 
@@ -127,7 +128,8 @@ def _ranking_xlsx(period: Any, qs: Any, cats: list[stats.Category], ranked: bool
     headers = [_("Rank"), _("Code"), _("Member") if member else _("Unit"), _("Total"), _("Indicator points"),
                _("Bonus"), _("Penalty"), *[c.name for c in cats], _("Change"), _("Rank among peers"), _("Veto items")]
     content = bulletin.xlsx(period.key, headers, rows())
-    return bulletin.attachment(content, f"{period.key}-{_('ranking')}.xlsx", bulletin.XLSX)
+    return core_xlsx.xlsx_response(content, core_xlsx.ranking_name(period.key),  # type: ignore[return-value]
+                                   fallback=f"{period.key}-ranking.xlsx")
 
 
 # ---- scorecard -----------------------------------------------------------------------------------
@@ -533,4 +535,5 @@ def linkage_xlsx(request: HttpRequest, plan_pk: int) -> HttpResponse:
             return redirect(reverse("assessment:linkage", kwargs={"plan_pk": plan.pk}))
     content = bulletin.xlsx(_("Linkage"), linkage.export_headers(), linkage.export_rows(user, plan, period))
     record(user, AuditAction.EXPORT, plan, {"linkage": [None, period.key]}, note=_("performance linkage export"))
-    return bulletin.attachment(content, f"{period.key}-{_('performance linkage')}.xlsx", bulletin.XLSX)
+    return core_xlsx.xlsx_response(content, core_xlsx.linkage_name(period.key),  # type: ignore[return-value]
+                                   fallback=f"{period.key}-linkage.xlsx")

@@ -25,15 +25,15 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
+from openpyxl.styles import Alignment
 
 from pbqms.assessment import schemes
 from pbqms.assessment.models import ItemKind, Method, Scheme, TargetKind, VetoEffect
+from pbqms.core import xlsx as core_xlsx
 from pbqms.orgs.models import Unit
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = core_xlsx.XLSX
 MAX_ROWS = 2000  # a scheme has tens of items; anything far bigger is not a scheme workbook
 
 
@@ -172,19 +172,13 @@ def format_levels(levels: Iterable[Iterable[Any]]) -> str:
 
 
 def _header_row(ws: Any, headers: list[str], widths: list[int]) -> None:
-    ws.append(headers)
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="F2E6E6")
-    for i, width in enumerate(widths, start=1):
-        cell = ws.cell(row=1, column=i)
-        cell.font, cell.fill = bold, fill
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
+    core_xlsx.header(ws, list(zip(headers, widths, strict=True)))  # the one header style
 
 
 def export_scheme(scheme: Scheme, lang: str | None = None) -> bytes:
     """The scheme as an .xlsx workbook (the format `read_scheme` reads back)."""
     data = schemes.scheme_data(scheme)
-    wb = Workbook()
+    wb = core_xlsx.Workbook(write_only=False)  # the one writer: user text stays text
     ws = wb.active
     ws.title = SHEETS["items"][0 if is_chinese(lang) else 1]
     _header_row(ws, [c.header(lang) for c in ITEM_COLUMNS], [c.width for c in ITEM_COLUMNS])

@@ -3,7 +3,6 @@ to one PDF with a table of contents (WeasyPrint; page numbers by CSS target-coun
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Iterator
 from itertools import groupby
 from typing import Any
@@ -13,33 +12,21 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pbqms.core import xlsx
+
 from .models import TIER_ORDER, Acknowledgement, Document, Tier
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = xlsx.XLSX
 
 
-def xlsx_response(rows: Iterable[list[Any]], filename: str) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet()
-    for i, row in enumerate(rows):
-        if i == 0:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.font = Font(bold=True)
-                cells.append(cell)
-            ws.append(cells)
-        else:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    response = HttpResponse(buf.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def xlsx_response(rows: Iterable[list[Any]], filename: str, title: str = "") -> HttpResponse:
+    """The rows (the first is the header) through the one writer (pbqms.core.xlsx); named by the
+    translated `title` where given, `filename` being the ASCII fallback."""
+    it = iter(rows)
+    heads = [str(h) for h in next(it)]
+    content = xlsx.table_bytes(title or filename.rsplit(".", 1)[0], heads, it)
+    return xlsx.xlsx_response(content, f"{title}.xlsx" if title else filename,  # type: ignore[return-value]
+                              fallback=filename)
 
 
 def document_rows(qs: Iterable[Document]) -> Iterator[list[Any]]:

@@ -14,6 +14,7 @@ from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from pbqms import scope
@@ -57,7 +58,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def list_export(request: HttpRequest) -> HttpResponse:
     _form, _unit, qs = _filtered(request)
-    return exports.xlsx_response(exports.document_rows(qs), "documents.xlsx")
+    return exports.xlsx_response(exports.document_rows(qs), "documents.xlsx", _("System documents"))
 
 
 def _attachments(version: DocumentVersion | None) -> list[Any]:
@@ -157,7 +158,8 @@ def acknowledgement_list(request: HttpRequest, pk: int) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     qs = selectors.acknowledgements(version, unread_only=unread_only)
     if request.GET.get("format") == "xlsx":
-        return exports.xlsx_response(exports.acknowledgement_rows(qs), f"{document.number}-acknowledgements.xlsx")
+        return exports.xlsx_response(exports.acknowledgement_rows(qs), f"{document.number}-acknowledgements.xlsx",
+                                     f"{document.number}-{_('Acknowledgements')}")
     page = paginate(request, qs, PER_PAGE)
     counts = Acknowledgement.objects.filter(version=version).aggregate(
         sent=Count("pk"), read=Count("pk", filter=Q(acknowledged_at__isnull=False)))

@@ -57,6 +57,9 @@ def member_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {"form": form, "page": page, "unit": unit, "sort_links": _sort_links(request, filters["sort"]),
                "export_url": f"{EXPORT_PATH}?{query.urlencode()}",
+               # the audited export with ID numbers in clear, to import again (roles that may read them)
+               "full_export_url": f"{EXPORT_PATH}?{query.urlencode()}{'&' if query else ''}unmask=1"
+               if scope.get_scope(user).id_paths else "",
                "can_create": scope.can_import_roster(user)}
     if request.htmx and request.htmx.target == "member-results":
         return render(request, "members/_results.html", context)

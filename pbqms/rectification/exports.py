@@ -18,12 +18,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from pbqms.core import clock, officedocs
+from pbqms.core import clock, officedocs, xlsx
 
 from .models import Finding, Notice, NoticeStatus
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = xlsx.XLSX
 CHUNK = 2000
 
 # Fonts of Chinese official documents, with what a Linux desktop has as the fallback.
@@ -246,30 +246,12 @@ def notice_pdf(notice: Notice, detail: dict[str, Any]) -> bytes:
 
 # ---- .xlsx -------------------------------------------------------------------------------------
 
-def _sheet(wb: Any, title: str, heads: list[tuple[str, int]]) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title[:31])
-    for i, (_h, width) in enumerate(heads, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    cells = []
-    for h, _w in heads:
-        c = WriteOnlyCell(ws, h)
-        c.font = Font(bold=True, color="FFFFFF")
-        c.fill = PatternFill("solid", fgColor="B71C1C")
-        cells.append(c)
-    ws.append(cells)
-    return ws
+_sheet = xlsx.sheet  # the one writer (pbqms.core.xlsx): user text stays text
 
 
 def ledger_xlsx(rows: QuerySet[Finding], out: IO[bytes], *, unit: Any, year: int | None) -> None:
     """整改台账 as a workbook: one row per finding, in the page's order and filters."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
+    wb = xlsx.Workbook()
     ws = _sheet(wb, _("Rectification ledger"), [
         (_("Found on"), 12), (_("Unit"), 20), (_("Source"), 14), (_("Item"), 12), (_("Problem found"), 50),
         (_("Severity"), 8), (_("Status"), 16), (_("Notice"), 20), (_("Deadline"), 12), (_("Overdue"), 8),
@@ -284,9 +266,7 @@ def ledger_xlsx(rows: QuerySet[Finding], out: IO[bytes], *, unit: Any, year: int
 
 def dashboard_xlsx(data: dict[str, Any], out: IO[bytes], *, unit: Any, year: int) -> None:
     """The dashboard's table (one row per child unit and the total) and the recurring items."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
+    wb = xlsx.Workbook()
     ws = _sheet(wb, _("Rectification dashboard"), [
         (_("Unit"), 24), (_("Findings"), 10), (_("Not closed"), 10), (_("Overdue"), 10), (_("Closed"), 10),
         (_("On-time closure rate (%)"), 16), (_("Mean days to close"), 14)])

@@ -7,7 +7,6 @@ page costs the same few queries for a hundred findings or a million.
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
-from pbqms.core import clock
+from pbqms.core import clock, xlsx
 from pbqms.core.views import paginate
 from pbqms.orgs import selectors as org_selectors
 from pbqms.orgs.models import Unit
@@ -104,16 +103,12 @@ def ledger_xlsx(request: HttpRequest, code: str) -> FileResponse:
     form = LedgerFilterForm(request.GET or None)
     form.is_valid()
     filters = form.filters()
-    out = tempfile.TemporaryFile()  # streamed from disk; gone when the response closes it
-    try:
-        exports.ledger_xlsx(selectors.ledger_rows(user, unit, **filters), out, unit=unit, year=filters["year"])
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
     year = filters["year"] or "all"
-    return FileResponse(out, as_attachment=True, filename=f"ledger-{unit.code}-{year}.xlsx",
-                        content_type=exports.XLSX)
+    return xlsx.xlsx_response(  # type: ignore[return-value]
+        lambda out: exports.ledger_xlsx(selectors.ledger_rows(user, unit, **filters), out, unit=unit,
+                                        year=filters["year"]),
+        f"{_('Rectification ledger')}-{unit.name}" + (f"-{filters['year']}" if filters["year"] else "") + ".xlsx",
+        fallback=f"ledger-{unit.code}-{year}.xlsx")
 
 
 # ---- dashboard ---------------------------------------------------------------------------------
@@ -157,15 +152,10 @@ def dashboard_xlsx(request: HttpRequest, code: str) -> FileResponse:
     form = YearForm(request.GET or None)
     form.is_valid()
     year = form.chosen_year() or clock.today().year
-    out = tempfile.TemporaryFile()
-    try:
-        exports.dashboard_xlsx(selectors.dashboard(user, unit, year, limit=None), out, unit=unit, year=year)
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=f"dashboard-{unit.code}-{year}.xlsx",
-                        content_type=exports.XLSX)
+    return xlsx.xlsx_response(  # type: ignore[return-value]
+        lambda out: exports.dashboard_xlsx(selectors.dashboard(user, unit, year, limit=None), out, unit=unit,
+                                           year=year),
+        f"{_('Rectification dashboard')}-{unit.name}-{year}.xlsx", fallback=f"dashboard-{unit.code}-{year}.xlsx")
 
 
 # ---- preventive actions ------------------------------------------------------------------------

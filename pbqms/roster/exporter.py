@@ -13,39 +13,29 @@ from typing import IO, Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pbqms import scope
-from pbqms.core import crypto
+from pbqms.core import crypto, xlsx
+from pbqms.core.xlsx import BOLD, Workbook
 from pbqms.members.models import STATUS_LADDER, Member, PartyStatus, StatusStep
 from pbqms.orgs.models import Unit, UnitKind
 
 from . import columns as C
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="B71C1C")
-REQUIRED_FILL = PatternFill("solid", fgColor="8E1414")
 VALIDATION_ROWS = 100_000
 EXPORT_CHUNK = 2000
 
 
 def _header(ws: Any, cols: tuple[C.Column, ...], required: tuple[str, ...], lang: str | None) -> None:
-    cells = []
     for i, col in enumerate(cols, start=1):
-        letter = get_column_letter(i)
-        ws.column_dimensions[letter].width = col.width
         if col.text:
-            ws.column_dimensions[letter].number_format = "@"
-        cell = WriteOnlyCell(ws, col.header(lang))
-        cell.font = HEADER_FONT
-        cell.fill = REQUIRED_FILL if col.key in required else HEADER_FILL
-        cells.append(cell)
-    ws.freeze_panes = "A2"
-    ws.append(cells)
+            ws.column_dimensions[get_column_letter(i)].number_format = "@"
+    xlsx.header(ws, [(col.header(lang), col.width) for col in cols],
+                required=[i for i, col in enumerate(cols) if col.key in required])
 
 
 def _dropdowns(ws: Any, cols: tuple[C.Column, ...], enums: dict[str, C.Enum], lang: str | None) -> None:
@@ -65,7 +55,7 @@ MEMBER_ENUMS = {"gender": C.GENDER, "education": C.EDUCATION, "status": C.STATUS
 
 
 def new_workbook(lang: str | None, *, instructions: bool) -> tuple[Workbook, Any, Any]:
-    wb = Workbook(write_only=True)
+    wb = Workbook()
     units = wb.create_sheet(C.sheet_title("units", lang))
     _header(units, C.UNIT_COLUMNS, C.UNIT_REQUIRED, lang)
     _dropdowns(units, C.UNIT_COLUMNS, UNIT_ENUMS, lang)
@@ -94,7 +84,7 @@ def _instructions(ws: Any, lang: str | None) -> None:
             c = WriteOnlyCell(ws, v)
             c.alignment = wrap
             if bold:
-                c.font = Font(bold=True)
+                c.font = BOLD
             cells.append(c)
         ws.append(cells)
 
@@ -200,18 +190,9 @@ def write_export(out: str | os.PathLike[str] | IO[bytes], units: Iterable[list[A
 
 
 def write_error_report(out: str | os.PathLike[str] | IO[bytes], errors: list[dict[str, Any]]) -> None:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("Problems"))
-    widths = (14, 8, 18, 8, 80)
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    header = []
-    for text in (_("Sheet"), _("Row"), _("Column"), _("Cell"), _("Problem")):
-        c = WriteOnlyCell(ws, text)
-        c.font, c.fill = HEADER_FONT, HEADER_FILL
-        header.append(c)
-    ws.freeze_panes = "A2"
-    ws.append(header)
+    wb = Workbook()
+    ws = xlsx.sheet(wb, _("Problems"), [(_("Sheet"), 14), (_("Row"), 8), (_("Column"), 18), (_("Cell"), 8),
+                                        (_("Problem"), 80)])
     for e in errors:
         ws.append([e.get("sheet") or "", e.get("row"), e.get("column") or "", e.get("cell") or "",
                    e.get("message") or ""])

@@ -4,12 +4,11 @@ the member-list export. Views only translate HTTP: the rules are in roster.servi
 from __future__ import annotations
 
 import io
-import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pbqms import scope
+from pbqms.core.xlsx import xlsx_response
 from pbqms.members.forms import MemberFilterForm
 
 from . import selectors, services
@@ -31,7 +31,6 @@ PHASE_LABELS = {
     CHECKING: gettext_lazy("Checking every row"),
     WRITING: gettext_lazy("Writing to the roster"),
 }
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require_import(request: HttpRequest) -> None:
@@ -58,9 +57,8 @@ def template(request: HttpRequest) -> HttpResponse:
     _require_import(request)
     buf = io.BytesIO()
     services.write_template(buf, translation.get_language())
-    buf.seek(0)
     name = "花名册模板.xlsx" if is_chinese() else "roster-template.xlsx"
-    return FileResponse(buf, as_attachment=True, filename=name, content_type=XLSX)
+    return xlsx_response(buf.getvalue(), name, fallback="roster-template.xlsx")
 
 
 def _job_context(job: ImportJob) -> dict[str, object]:
@@ -95,25 +93,27 @@ def job_report(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job_or_404(request.user, pk)
     buf = io.BytesIO()
     services.write_error_report(job, buf)
-    buf.seek(0)
-    return FileResponse(buf, as_attachment=True, filename=f"roster-import-{job.pk}-problems.xlsx",
-                        content_type=XLSX)
+    return xlsx_response(buf.getvalue(), _("Roster import %(n)s problems") % {"n": job.pk},
+                         fallback=f"roster-import-{job.pk}-problems.xlsx")
 
 
 @login_required
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
-    """The member list (same parameters as members:list) as .xlsx, within scope, masked."""
+    """The member list (same parameters as members:list) as .xlsx, within scope, masked.
+
+    With `unmask=1`, for the roles that may read ID numbers only, ID numbers and phones are written
+    in clear, so the file can be imported again; each such export is an audit entry."""
     form = MemberFilterForm(request.GET or None, units=None)
     form.is_valid()
     filters = form.filters()
-    out = tempfile.TemporaryFile()  # streamed from disk; gone when the response closes it
-    try:
-        services.export_members(filters, request.user, out, language=translation.get_language())
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
+    unmask = request.GET.get("unmask") == "1"
+    if unmask and not scope.get_scope(request.user).id_paths:
+        raise PermissionDenied
+    day = f"{timezone.localdate():%Y%m%d}"
     suffix = f"-{filters['unit']}" if filters["unit"] else ""
-    name = f"roster{suffix}-{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
+    title = _("Roster with ID numbers") if unmask else _("Roster")
+    return xlsx_response(lambda out: services.export_members(filters, request.user, out, unmask=unmask,
+                                                             language=translation.get_language()),
+                         f"{title}{suffix}-{day}.xlsx",
+                         fallback=f"roster{'-full' if unmask else ''}{suffix}-{day}.xlsx")

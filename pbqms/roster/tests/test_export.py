@@ -121,3 +121,23 @@ def test_export_in_english(users, tree):
     assert sheets["Members"][0][:3] == ("Name", "Gender", "Ethnicity")
     row = next(r for r in sheets["Members"][1:] if r[0] == "张三")
     assert row[1] == "Male" and "Full member" in row
+
+
+def test_full_export_on_the_web_is_for_id_roles_only_and_audited(client, users, tree):
+    """#20: a roster export with full ID numbers, to import again — only for roles that may read
+    ID numbers, each one an audit entry; refused (403, nothing logged) for the others."""
+    from django.urls import reverse
+
+    url = reverse("roster:export") + "?unmask=1"
+    client.force_login(users[Role.BRANCH_SECRETARY])
+    assert client.get(url).status_code == 403
+    assert not AuditEntry.objects.filter(action=AuditAction.EXPORT).exists()
+    client.force_login(users[Role.COMMITTEE_ADMIN])
+    r = client.get(url)
+    assert r.status_code == 200
+    assert 'filename="roster-full-' in r["Content-Disposition"]
+    sheets = read(b"".join(r.streaming_content))
+    number = crypto.decrypt(tree.m01.id_number_encrypted)
+    assert any(number in row for row in sheets["党员"])
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
+    assert entry.changes["unmasked"] == [None, True] and entry.actor == users[Role.COMMITTEE_ADMIN]
