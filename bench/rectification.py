@@ -81,17 +81,20 @@ def ensure_findings(today: dt.date) -> dict[str, Any]:
                                     now if n_status == "closed" else None))
                 for _k in range(start, min(per, start + 3)):
                     closed_on = found + dt.timedelta(days=rng.randint(5, 25)) if f_status == "closed" else None
+                    # feedback arrives 3-18 days after the finding (deadline: day 15); the re-check later
+                    answered_on = min(found + dt.timedelta(days=rng.randint(3, 18)), closed_on or today) \
+                        if f_status in ("closed", "answered") else None
                     finding_rows.append((next(finding_ids), bid, path, "inspection", "", "", None,
                                          rng.choice(ITEMS), "按考核细则", "general", "记录不全，台账缺失",
                                          f"{found.year}Q{(found.month - 1) // 3 + 1}", found, f_status,
                                          nid if f_status != "open" else None,
-                                         deadline if f_status != "open" else None, False, closed_on, now))
+                                         deadline if f_status != "open" else None, False, closed_on, answered_on, now))
         bulk.insert_rows(Notice, ["id", "issuing_unit", "unit", "org_path", "number", "year", "seq", "title",
                                   "requirement", "deadline", "status", "rounds", "created_at", "issued_at",
                                   "closed_at"], notice_rows)
         bulk.insert_rows(Finding, ["id", "unit", "org_path", "source", "source_ref", "source_link", "source_key",
                                    "item_code", "standard", "severity", "description", "period", "found_on",
-                                   "status", "notice", "deadline", "overdue", "closed_on", "created_at"],
+                                   "status", "notice", "deadline", "overdue", "closed_on", "answered_on", "created_at"],
                          finding_rows)
         stats.recount()
     with connection.cursor() as cur:

@@ -15,6 +15,7 @@ from ninja import Query, Router, Status
 from pbqms import scope
 from pbqms.accounts.api import DEFAULT_LIMIT, actor, page
 from pbqms.accounts.schemas import ErrorOut, InvalidOut
+from pbqms.files import idempotency
 from pbqms.files import services as files
 
 from . import selectors, services
@@ -126,8 +127,9 @@ def records_create(request: HttpRequest, payload: RecordIn) -> Any:
         recorder=people.get(payload.recorder) if payload.recorder else None, minutes=payload.minutes,
         resolutions=payload.resolutions,
         attendance={a.member: services.Presence(a.present, a.reason) for a in payload.attendance})
-    record = services.record_activity(user, data)
-    return Status(201, _record_detail(user, record.pk))
+    outcome = idempotency.once(user, idempotency.header_key(request), "activities.record",
+                               lambda: services.record_activity(user, data))
+    return Status(201, _record_detail(user, outcome.pk))
 
 
 # ---- compliance --------------------------------------------------------------------------------

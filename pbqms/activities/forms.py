@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pbqms.core import clock
+from pbqms.files import idempotency
 from pbqms.files.forms import MultipleFileField
 from pbqms.orgs.forms import DateInput
 from pbqms.orgs.models import Unit, UnitKind
@@ -59,7 +60,7 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs=attrs, format="%H:%M")
 
 
-class RecordForm(forms.Form):
+class RecordForm(idempotency.OnceFormMixin, forms.Form):
     """An activity held (全程纪实); the attendance checklist travels beside it (AttendanceSheet)."""
 
     kind = forms.ChoiceField(label=gettext_lazy("Activity"))

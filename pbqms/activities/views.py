@@ -30,6 +30,7 @@ from pbqms import scope
 from pbqms.core import clock
 from pbqms.core import xlsx as core_xlsx
 from pbqms.core.views import paginate
+from pbqms.files import idempotency
 from pbqms.files import services as files
 from pbqms.members.models import MemberState
 from pbqms.orgs.models import Unit, UnitKind
@@ -223,7 +224,8 @@ def _save_record(request: HttpRequest, unit: Unit, form: RecordForm, sheet: Atte
     data = services.RecordInput(unit=unit, kind=d["kind"], held_on=d["held_on"], topic=d["topic"], place=d["place"],
                                 start_time=d["start_time"], host=d["host"], recorder=d["recorder"],
                                 minutes=d["minutes"], resolutions=d["resolutions"], attendance=sheet.presence())
-    try:
+
+    def save() -> ActivityRecord:
         with kept_files() as kept:
             stored: list[Any] = []
             if d["photos"]:
@@ -234,11 +236,15 @@ def _save_record(request: HttpRequest, unit: Unit, form: RecordForm, sheet: Atte
                     raise _Refused from e
                 kept.extend(stored)
             return services.record_activity(user, data, files=stored)
+
+    try:
+        outcome = idempotency.once(user, idempotency.form_key(form), "activities.record", save)
     except _Refused:
         return None
     except ValidationError as e:
         put_errors(form, e, sheet.errors, SHEET_KEYS)
         return None
+    return outcome.obj or ActivityRecord.objects.get(pk=outcome.pk)
 
 
 # ---- a record ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from ninja import Query, Router, Status
 from pbqms import scope
 from pbqms.accounts.api import DEFAULT_LIMIT, MAX_LIMIT, actor, page
 from pbqms.accounts.schemas import ErrorOut, InvalidOut
+from pbqms.files import idempotency
 
 from . import circulation, selectors, services
 from .models import Document, DocumentVersion, Tier
@@ -65,8 +66,9 @@ def document_create(request: HttpRequest, payload: DocumentCreate) -> Any:
     unit = scope.unit_or_404(user, payload.unit)
     applies = [scope.unit_or_404(user, c) for c in payload.applies_to]
     data = payload.dict(exclude={"unit", "applies_to", "tier"})
-    doc = services.create_document(user, unit=unit, tier=payload.tier.value, applies_to=applies, **data)
-    return Status(201, scope.document_or_404(user, doc.pk))
+    outcome = idempotency.once(user, idempotency.header_key(request), "documents.document", lambda: (
+        services.create_document(user, unit=unit, tier=payload.tier.value, applies_to=applies, **data)))
+    return Status(201, scope.document_or_404(user, outcome.pk))
 
 
 @router.get("/search", response={200: SearchOut, **READ_ERRORS}, operation_id="documents_search",

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pbqms.files import idempotency
+
 from .models import LinkKind, ReviewOutcome, Tier, VersionStatus
 
 STATE_CHOICES = [("", _("Any state")), ("in_force", _("In force")), ("pending", _("Published, not yet in force")),
@@ -36,7 +38,7 @@ class FilterForm(forms.Form):
         return {k: (data.get(k) or "").strip() for k in ("q", "tier", "state", "unit")}
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(idempotency.OnceFormMixin, forms.Form):
     """A new document: its metadata and the first draft's title."""
 
     unit = forms.ChoiceField(label=_("Owning unit"))

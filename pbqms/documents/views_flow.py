@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from pbqms import scope
 from pbqms.core.views import add_service_error
+from pbqms.files import idempotency
 
 from . import circulation, services
 from .forms import (
@@ -67,11 +68,14 @@ def create(request: HttpRequest) -> HttpResponse:
             unit = next((u for u in units if u.code == data["unit"]), None)
             if unit is None:
                 raise ValidationError(_("There is no unit with this code in your scope."))
-            doc = services.create_document(
-                user, unit=unit, tier=data["tier"], title=data["title"], number=data["number"] or "",
-                applies_to=_units_from_codes(user, data["applies_to"]), include_subtree=data["include_subtree"],
-                book_part=data["book_part"] or "", order=data["order"] or 0,
-                review_interval_months=data["review_interval_months"], assessment_items=data["assessment_items"])
+            doc_pk = idempotency.once(user, idempotency.form_key(form), "documents.document", lambda: (
+                services.create_document(
+                    user, unit=unit, tier=data["tier"], title=data["title"], number=data["number"] or "",
+                    applies_to=_units_from_codes(user, data["applies_to"]), include_subtree=data["include_subtree"],
+                    book_part=data["book_part"] or "", order=data["order"] or 0,
+                    review_interval_months=data["review_interval_months"],
+                    assessment_items=data["assessment_items"]))).pk
+            doc = Document.objects.get(pk=doc_pk)
         except ValidationError as e:
             add_service_error(form, e)
         else:

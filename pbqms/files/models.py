@@ -66,3 +66,24 @@ class StoredFile(models.Model):
     def can_show_inline(self) -> bool:
         """Images and PDF may open in the browser; everything else always downloads."""
         return self.kind in (FileKind.IMAGE, FileKind.PDF)
+
+
+class SubmissionKey(models.Model):
+    """SubmissionKey — 提交凭据: a one-time key a create form or an API POST (`Idempotency-Key`)
+    carried, and what its first submission made. A second submission with the same key makes
+    nothing and answers with that first result (pbqms.files.idempotency)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    key = models.CharField(_("key"), max_length=64)
+    kind = models.CharField(_("kind of record"), max_length=80)
+    object_id = models.BigIntegerField(_("record"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("submission key (提交凭据)")
+        verbose_name_plural = _("submission keys (提交凭据)")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="files_submission_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

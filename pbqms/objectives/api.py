@@ -12,6 +12,7 @@ from ninja import Query, Router, Status
 from pbqms import scope
 from pbqms.accounts.api import DEFAULT_LIMIT, actor, page
 from pbqms.accounts.schemas import ErrorOut, InvalidOut
+from pbqms.files import idempotency
 from pbqms.members.models import Member
 
 from . import letters, member_services, selectors, services
@@ -92,8 +93,9 @@ def target_create(request: HttpRequest, payload: TargetIn) -> Any:
     member = scope.member_or_404(user, payload.member) if payload.member else None
     data = payload.dict(exclude={"objective", "unit", "parent", "member"})
     data["value_kind"] = payload.value_kind.value
-    target = services.create_target(user, objective=objective, unit=unit, parent=parent, member=member, **data)
-    return Status(201, _target_detail(request, target))
+    outcome = idempotency.once(user, idempotency.header_key(request), "objectives.target", lambda: (
+        services.create_target(user, objective=objective, unit=unit, parent=parent, member=member, **data)))
+    return Status(201, _target_detail(request, outcome.obj or scope.objective_target_or_404(user, outcome.pk)))
 
 
 @router.get("/targets/{target_id}", response={200: TargetDetail, **READ_ERRORS},

@@ -9,6 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from pbqms.files import idempotency
+
 from .models import INDIVIDUAL_CATEGORIES, Category, Grade, TargetStatus, ValueKind
 
 
@@ -54,7 +56,7 @@ class ObjectiveForm(forms.Form):
             self.fields["unit"].choices = [(u.code, u.name) for u in units or []]
 
 
-class TargetForm(forms.Form):
+class TargetForm(idempotency.OnceFormMixin, forms.Form):
     objective = forms.ChoiceField(label=_("Objective"))
     parent = forms.ChoiceField(label=_("Decomposes"), required=False)
     member = forms.ChoiceField(label=_("Member (for a member's share)"), required=False)

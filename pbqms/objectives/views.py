@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from pbqms import scope
 from pbqms.core.views import add_service_error, paginate
+from pbqms.files import idempotency
 from pbqms.orgs import selectors as org_selectors
 from pbqms.orgs.models import Unit, UnitKind
 
@@ -258,12 +259,13 @@ def target_create(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         objective = next(o for o in objectives if str(o.pk) == data.pop("objective"))
-        parent_pk, member_pk = data.pop("parent"), data.pop("member")
+        parent_pk, member_pk, key = data.pop("parent"), data.pop("member"), data.pop(idempotency.FIELD, "")
         parent = next((t for t in parents if str(t.pk) == parent_pk), None)
         member = next((m for m in people if str(m.pk) == member_pk), None)
         try:
-            target = services.create_target(user, objective=objective, unit=unit, parent=parent, member=member,
-                                            **data)
+            outcome = idempotency.once(user, key, "objectives.target", lambda: services.create_target(
+                user, objective=objective, unit=unit, parent=parent, member=member, **data))
+            target = outcome.obj or scope.objective_target_or_404(user, outcome.pk)
         except ValidationError as e:
             add_service_error(form, e, _field_of(e, form))
         else:

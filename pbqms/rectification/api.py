@@ -10,6 +10,7 @@ from ninja import Query, Router, Status
 from pbqms import scope
 from pbqms.accounts.api import DEFAULT_LIMIT, actor, page
 from pbqms.accounts.schemas import ErrorOut, InvalidOut
+from pbqms.files import idempotency
 
 from . import selectors, services
 from .models import CauseCategory, FindingStatus, Notice, NoticeStatus
@@ -78,8 +79,9 @@ def findings_create(request: HttpRequest, payload: FindingIn) -> Any:
     user = actor(request)
     unit = scope.unit_or_404(user, payload.unit)
     data = payload.dict(exclude={"unit"})
-    f = services.record_finding(user, services.FindingInput(unit=unit, **data))
-    return Status(201, _finding(user, f.pk))
+    outcome = idempotency.once(user, idempotency.header_key(request), "rectification.finding",
+                               lambda: services.record_finding(user, services.FindingInput(unit=unit, **data)))
+    return Status(201, _finding(user, outcome.pk))
 
 
 @router.get("/findings/{id}", response={200: FindingDetail, **READ_ERRORS}, operation_id="rect_findings_get",
@@ -119,9 +121,11 @@ def notices_create(request: HttpRequest, payload: NoticeIn) -> Any:
     chosen = list(selectors.findings(user).filter(pk__in=payload.findings))
     if len(chosen) != len(set(payload.findings)):
         raise Http404  # a finding outside the caller's scope does not exist for them
-    notice = services.draft_notice(user, unit=unit, findings=chosen, title=payload.title,
-                                   requirement=payload.requirement, deadline=payload.deadline)
-    return Status(201, _notice(request, notice))
+    outcome = idempotency.once(
+        user, idempotency.header_key(request), "rectification.notice",
+        lambda: services.draft_notice(user, unit=unit, findings=chosen, title=payload.title,
+                                      requirement=payload.requirement, deadline=payload.deadline))
+    return Status(201, _notice(request, outcome.obj or selectors.notice_or_404(user, outcome.pk)))
 
 
 @router.get("/notices/{id}", response={200: NoticeDetail, **READ_ERRORS}, operation_id="rect_notices_get",
@@ -154,7 +158,9 @@ def notices_feedback(request: HttpRequest, id: int, payload: FeedbackIn) -> Any:
     answers = {a.finding: services.Answer(cause_category=categories.get(a.cause_category), cause=a.cause,
                                           measures=a.measures, completed_on=a.completed_on)
                for a in payload.answers}
-    services.submit_feedback(user, notice, answers)
+    idempotency.once(user, idempotency.header_key(request), f"rectification.feedback:{notice.pk}",
+                     lambda: (services.submit_feedback(user, notice, answers), notice)[1])
+    notice.refresh_from_db()
     return _notice(request, notice)
 
 

@@ -269,7 +269,7 @@ def dashboard_xlsx(data: dict[str, Any], out: IO[bytes], *, unit: Any, year: int
     wb = xlsx.Workbook()
     ws = _sheet(wb, _("Rectification dashboard"), [
         (_("Unit"), 24), (_("Findings"), 10), (_("Not closed"), 10), (_("Overdue"), 10), (_("Closed"), 10),
-        (_("On-time closure rate (%)"), 16), (_("Mean days to close"), 14)])
+        (_("On-time rectification rate (%)"), 16), (_("Mean days to close"), 14)])
     for r in data["rows"]:
         ws.append([r.unit.name, r.total, r.live, r.overdue, r.closed, r.ontime_rate, r.mean_days])
     t = data["totals"]

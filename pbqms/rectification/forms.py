@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pbqms.core import clock
+from pbqms.files import idempotency
 from pbqms.files.forms import MultipleFileField
 from pbqms.members.forms import unit_options
 from pbqms.orgs.forms import DateInput
@@ -107,7 +108,7 @@ class FindingFilterForm(YearMixin, forms.Form):
                 "year": self.chosen_year()}
 
 
-class FindingForm(forms.Form):
+class FindingForm(idempotency.OnceFormMixin, forms.Form):
     unit = forms.CharField(label=_("Unit"), max_length=40)
     source = forms.ChoiceField(label=_("Source"), choices=FindingSource.choices, initial=FindingSource.INSPECTION)
     item_code = forms.CharField(label=_("Item or clause"), required=False, max_length=40,
@@ -160,7 +161,7 @@ class NoticeFilterForm(YearMixin, forms.Form):
                 "status": data.get("status") or "", "overdue": bool(data.get("overdue")), "year": year}
 
 
-class NoticeForm(forms.Form):
+class NoticeForm(idempotency.OnceFormMixin, forms.Form):
     findings = forms.MultipleChoiceField(label=_("Findings on the notice"), required=False,
                                          widget=forms.CheckboxSelectMultiple)
     title = forms.CharField(label=_("Title"), required=False, max_length=200)

@@ -195,6 +195,8 @@ class Finding(models.Model):
     deadline = models.DateField(_("deadline"), null=True, blank=True)
     overdue = models.BooleanField(_("overdue"), default=False)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    # the day its latest feedback arrived: on time (按期整改) = that day ≤ deadline, once it is accepted
+    answered_on = models.DateField(_("feedback received on"), null=True, blank=True)
     evidence = models.ManyToManyField("files.StoredFile", blank=True, related_name="+", verbose_name=_("evidence"))
     created_at = models.DateTimeField(_("recorded at"), default=clock.now)
 

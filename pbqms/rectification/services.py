@@ -324,7 +324,7 @@ def submit_feedback(actor: Any, notice: Notice, answers: dict[int, Answer]) -> l
 
             files.attach(a.evidence, owner=f"rectification.feedback:{fb.pk}", unit=notice.unit)
             fb.evidence.set(a.evidence)
-        _set_finding(f, status=FindingStatus.ANSWERED)
+        _set_finding(f, status=FindingStatus.ANSWERED, answered_on=today)
         created.append(fb)
     notice.status = NoticeStatus.ANSWERED
     notice.save(update_fields=["status"])

@@ -2,8 +2,9 @@
 dashboard read a few rows whatever the number of findings (docs/decisions/0003).
 
 Keys: "rect:<year>:<what>" counting findings found in <year> in the unit's subtree:
-live (not closed or withdrawn), overdue (still owed by the unit and past the deadline), closed, ontime (closed by
-the deadline), days (sum of days from found to closed), and "rect:<year>:i:<item>" (findings
+live (not closed or withdrawn), overdue (still owed by the unit and past the deadline), closed,
+ontime (按期整改: closed, and its accepted feedback arrived by the deadline in force; see
+`is_on_time`), days (sum of days from found to closed), and "rect:<year>:i:<item>" (findings
 per item code, for the most recurring items); and "rect:open" (any year: findings still open,
 not yet issued on a notice — the to-do page's count). Services report each change inside their
 transaction; `recount()` rebuilds them from the findings.
@@ -45,11 +46,22 @@ class Facts:
         closed = f.status == FindingStatus.CLOSED
         return cls(
             f.org_path, f.found_on.year, (f.item_code or "")[:ITEM_KEY_LEN], f.status in LIVE_FINDING,
-            f.status in OWED_FINDING and f.overdue, closed,
-            closed and f.closed_on is not None and (f.deadline is None or f.closed_on <= f.deadline),
+            f.status in OWED_FINDING and f.overdue, closed, is_on_time(f),
             (f.closed_on - f.found_on).days if closed and f.closed_on else 0,
             f.status == FindingStatus.OPEN,
         )
+
+
+def is_on_time(f: Finding) -> bool:
+    """按期整改: the finding is closed (its fix verified effective) and the feedback that was accepted
+    arrived by the deadline in force (a returned notice's new deadline for a new answer). When the
+    re-check and the closing happen after the deadline does not matter."""
+    return (f.status == FindingStatus.CLOSED and f.answered_on is not None
+            and (f.deadline is None or f.answered_on <= f.deadline))
+
+
+ON_TIME = Q(status=FindingStatus.CLOSED, answered_on__isnull=False) & (
+    Q(deadline__isnull=True) | Q(answered_on__lte=F("deadline")))
 
 
 def _deltas(facts: Facts | None, sign: int, into: tally.Deltas) -> None:
@@ -86,8 +98,7 @@ def recount() -> int:
             .annotate(live=Count("id", filter=Q(status__in=LIVE_FINDING)),
                       overdue=Count("id", filter=Q(status__in=OWED_FINDING, overdue=True)),
                       closed=Count("id", filter=Q(status=FindingStatus.CLOSED)),
-                      ontime=Count("id", filter=Q(status=FindingStatus.CLOSED, closed_on__lte=F("deadline")) | Q(
-                          status=FindingStatus.CLOSED, deadline__isnull=True)),
+                      ontime=Count("id", filter=ON_TIME),
                       open=Count("id", filter=Q(status=FindingStatus.OPEN)),
                       n=Count("id"))
             .order_by())

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pbqms import scope
 from pbqms.core import clock
 from pbqms.core.views import paginate
+from pbqms.files import idempotency
 from pbqms.files import services as files
 from pbqms.orgs import selectors as org_selectors
 from pbqms.orgs.models import Unit
@@ -112,6 +113,14 @@ def _scoped_unit(user: Any, code: str) -> Unit | None:
     return scope.unit_or_404(user, code) if code else None
 
 
+def _said_once(request: HttpRequest, outcome: idempotency.Outcome, message: str) -> None:
+    """The success message, or on a second submission of the same form, that nothing new was made."""
+    if outcome.created:
+        messages.success(request, message)
+    else:
+        messages.info(request, idempotency.replayed_message())
+
+
 def _hx_target(request: HttpRequest, target: str) -> bool:
     return bool(request.htmx) and request.htmx.target == target and not request.htmx.history_restore_request
 
@@ -178,23 +187,25 @@ def finding_create(request: HttpRequest) -> HttpResponse:
         if unit is None:
             form.add_error("unit", _("Choose a unit you inspect."))
         else:
-            try:
+            def record() -> Finding:
                 with kept_files() as kept:
                     evidence = store(user, data["evidence"], unit, form, "evidence", kept)
-                    finding = services.record_finding(user, services.FindingInput(
+                    return services.record_finding(user, services.FindingInput(
                         unit=unit, description=data["description"], found_on=data["found_on"],
                         source=data["source"], item_code=data["item_code"], standard=data["standard"],
                         severity=data["severity"], period=data["period"], source_ref=data["source_ref"]),
                         evidence=evidence)
+            try:
+                outcome = idempotency.once(user, idempotency.form_key(form), "rectification.finding", record)
             except _Refused:
                 pass
             except ValidationError as e:
                 put_errors(form, e)
             else:
-                messages.success(request, _("The finding was recorded."))
+                _said_once(request, outcome, _("The finding was recorded."))
                 if request.POST.get("next") == "another":
                     return redirect(f"{reverse('rectification:finding_create')}?unit={unit.code}")
-                return redirect("rectification:finding", finding_pk=finding.pk)
+                return redirect("rectification:finding", finding_pk=outcome.pk)
     return render(request, "rectification/finding_form.html", {"form": form})
 
 
@@ -291,6 +302,9 @@ def notice_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not scope.paths_for(user, scope.RECT_ISSUE_ROLES):
         raise PermissionDenied
+    if (first := idempotency.previous(user, idempotency.post_key(request), "rectification.notice")) is not None:
+        messages.info(request, idempotency.replayed_message())  # the same form sent again
+        return redirect("rectification:notice", notice_pk=first)
     units = selectors.open_finding_units(user)
     code = (request.POST.get("unit") or request.GET.get("unit") or "").strip()
     unit = scope.unit_or_404(user, code) if code else None
@@ -304,15 +318,21 @@ def notice_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and unit is not None and form.is_valid():
         data = form.cleaned_data
         chosen = [f for f in open_findings if str(f.pk) in set(data["findings"])]
-        try:
+        def draft() -> Notice:
             notice = services.draft_notice(user, unit=unit, findings=chosen, title=data["title"],
                                            requirement=data["requirement"], deadline=data["deadline"])
             if request.POST.get("issue") == "1":
                 notice = services.issue_notice(user, notice)
+            return notice
+        try:
+            outcome = idempotency.once(user, idempotency.form_key(form), "rectification.notice", draft)
         except ValidationError as e:
             put_errors(form, e)
         else:
-            if notice.status == NoticeStatus.ISSUED:
+            notice = outcome.obj or Notice.objects.get(pk=outcome.pk)
+            if not outcome.created:
+                _said_once(request, outcome, "")
+            elif notice.status == NoticeStatus.ISSUED:
                 messages.success(request, _("Notice %(number)s was issued.") % {"number": notice.number})
             else:
                 messages.success(request, _("The draft notice was saved; issue it when it is ready."))
@@ -456,8 +476,9 @@ def notice_feedback(request: HttpRequest, notice_pk: int) -> HttpResponse:
                           initial=initial)
         blocks.append((f, form))
     errors: list[str] = []
+    submission_key = idempotency.post_key(request)
     if request.method == "POST" and all(form.is_valid() for _f, form in blocks):
-        try:
+        def submit() -> Notice:
             with kept_files() as kept:
                 answers = {}
                 for f, form in blocks:
@@ -467,6 +488,9 @@ def notice_feedback(request: HttpRequest, notice_pk: int) -> HttpResponse:
                         completed_on=d["completed_on"],
                         evidence=store(user, d["evidence"], notice.unit, form, "evidence", kept))
                 services.submit_feedback(user, notice, answers)
+            return notice
+        try:
+            outcome = idempotency.once(user, submission_key, f"rectification.feedback:{notice.pk}", submit)
         except _Refused:
             pass
         except ValidationError as e:
@@ -481,12 +505,12 @@ def notice_feedback(request: HttpRequest, notice_pk: int) -> HttpResponse:
             else:
                 errors += e.messages
         else:
-            messages.success(request, _("The feedback was submitted for verification."))
+            _said_once(request, outcome, _("The feedback was submitted for verification."))
             return redirect("rectification:notice", notice_pk=notice.pk)
     notice.refresh_from_db()
     return render(request, "rectification/feedback_form.html", {
         "notice": notice, "blocks": blocks, "errors": errors, "findings": found,
-        "days_left": notice.days_left(clock.today()),
+        "days_left": notice.days_left(clock.today()), "submission_key": submission_key or idempotency.new_key(),
     })
 
 
