@@ -111,6 +111,20 @@ def _run_period(period: Period, admin: User, when: dt.date, branches: list[Unit]
         services.move_period(admin, period, PeriodStatus.PUBLISHED)
 
 
+def _monthly_self_checks(plan: Any, quarter: int, branches: list[Unit], secretaries: dict[str, User],
+                         rng: random.Random, today: dt.date) -> None:
+    """The quarter's ended months self-checked by the branches (一月一自查); the weakest skip one
+    now and then, so the missed-months figure has something to count."""
+    for month in plan.periods.filter(kind="month", starts_on__gte=dt.date(plan.year, quarter * 3 - 2, 1),
+                                     ends_on__lte=dt.date(plan.year, quarter * 3, 28) + dt.timedelta(days=3),
+                                     ends_on__lt=today).order_by("starts_on"):
+        with clock.as_of(month.ends_on - dt.timedelta(days=3)):
+            for unit in branches:
+                if unit.code not in secretaries or (unit.code in WEAK and month.starts_on.month % 3 == 2):
+                    continue
+                _score(secretaries[unit.code], month, unit, SheetKind.SELF, rng, 0.05)
+
+
 def _member_points(year: int, quarters: list[int], admin: User, rng: random.Random,
                    log: Callable[[str], None]) -> None:
     """B01's quantified member points (党员量化积分): its committee scores each member in the last
@@ -178,10 +192,18 @@ def build(log: Callable[[str], None] = print) -> None:
         plan = services.create_plan(admin, scheme)
     quarters = [q for q in range(1, 5) if dt.date(year, q * 3, 28) + dt.timedelta(days=12) < today]
     for q in quarters:
+        _monthly_self_checks(plan, q, branches, secretaries, rng, today)
         _run_period(plan.periods.get(key=f"{year}Q{q}"), admin, dt.date(year, q * 3, 28) + dt.timedelta(days=12),
                     branches, scorers, secretaries, rng, panel=[assessor, committee] if q == 3 else None)
         if q == 2:
             h1 = plan.periods.get(key=f"{year}H1")
+            with clock.as_of(dt.date(year, 7, 10)):  # each branch files its own half-year analysis
+                for unit in branches:
+                    if unit.code in secretaries:
+                        sheet = services.open_sheet(secretaries[unit.code], h1, unit, SheetKind.SELF)
+                        services.submit_sheet(secretaries[unit.code], sheet, summary=(
+                            f"{unit.name}上半年按“一月一自查”开展自查，三会一课基本落实；存在问题：部分会议记录不够规范，"
+                            "整改反馈不够及时。下半年思路：抓记录规范、抓问题整改、抓特色品牌。"))
             with clock.as_of(dt.date(year, 7, 15)):
                 results.compute(h1)
                 services.save_analysis(admin, h1, "上半年各支部党建工作总体平稳，三会一课落实较好；B07、B09"
@@ -197,6 +219,7 @@ def build(log: Callable[[str], None] = print) -> None:
                 findings.raise_findings(assessor, last, unit)
     current = next((q for q in range(1, 5) if q not in quarters), None)
     if current:
+        _monthly_self_checks(plan, current, branches, secretaries, rng, today)
         period = plan.periods.get(key=f"{year}Q{current}")
         _run_period(period, admin, min(today, dt.date(year, current * 3, 28)), branches, scorers, secretaries, rng,
                     publish=False, partial=0.6)
@@ -206,7 +229,12 @@ def build(log: Callable[[str], None] = print) -> None:
             for unit in branches[:8]:
                 if unit.code in secretaries:
                     _score(secretaries[unit.code], month, unit, SheetKind.SELF, rng, 0.05, submit=unit.code < "B05")
-    log(f"  assessment {year}: {plan.periods.filter(status=PeriodStatus.PUBLISHED).count()} periods published")
+    with clock.as_of(today):  # what the daily job has done by today: every ended month is closed
+        from . import cadence
+
+        closed = cadence.close_months(today)
+    log(f"  assessment {year}: {plan.periods.filter(status=PeriodStatus.PUBLISHED).count()} periods published"
+        f" ({closed} monthly self-checks closed)")
 
     _member_points(year, quarters, admin, rng, log)
 

@@ -217,6 +217,9 @@ def _item_errors(item: Mapping[str, Any], where: str, codes: set[str],
         err(_("Unknown computed figure “%(value)s”.") % {"value": metric})
     elif metric and METRICS[metric].subject != ("member" if target_kind == TargetKind.MEMBER else "unit"):
         err(_("“%(value)s” is not a figure of what this scheme assesses.") % {"value": METRICS[metric].label})
+    elif metric and METRICS[metric].measure == "count" and item.get("method") != Method.DEDUCT:
+        err(_("“%(value)s” counts occurrences: bind it to an item scored per occurrence.")
+            % {"value": METRICS[metric].label})
     return errors
 
 

@@ -47,6 +47,7 @@ ASSESSED_KINDS = (UnitKind.BRANCH, UnitKind.GENERAL_BRANCH)
 STATUS_FILTERS = ("self_none", "self_draft", "self_submitted", "assessor_none", "assessor_draft",
                   "assessor_submitted")
 HOME_LIMIT = 12
+HALF_FILING_DAYS = 45  # a branch files its half-year analysis within this many days of the half's end
 
 
 # ---- schemes -----------------------------------------------------------------------------------
@@ -324,9 +325,13 @@ def branch_home(user: Any) -> dict[str, Any]:
     units = list(scope.assessment_self_units(user).order_by("path")[:HOME_LIMIT])
     if not units:
         return {"self_units": []}
-    periods = list(current_periods(scope.assessment_runs(user, Period))
+    today = clock.today()
+    # the half-year analysis is filed by each branch in the weeks after the half ends (22.7)
+    half_due = Q(kind=PeriodKind.HALF, ends_on__lt=today, ends_on__gte=today - dt.timedelta(days=HALF_FILING_DAYS))
+    runs = scope.assessment_runs(user, Period)
+    periods = list(runs.filter(Q(pk__in=current_periods(runs).values("pk")) | half_due)
                    .filter(scheme__target_kind=TargetKind.BRANCH, status__in=[PeriodStatus.OPEN, PeriodStatus.SCORING])
-                   .exclude(kind=PeriodKind.HALF).select_related("scheme", "plan__owner")
+                   .select_related("scheme", "plan__owner")
                    .order_by("ends_on", "kind")[:HOME_LIMIT])
     periods = [p for p in periods if any(u.path.startswith(p.org_path) for u in units)]
     sheets = {(s.period_id, s.unit_id): s for s in Sheet.objects.filter(

@@ -217,7 +217,7 @@ def sheet_items(period: Period) -> list[SchemeItem]:
 def _check_open_for(period: Period, kind: str) -> None:
     if period.locked:
         raise ValidationError(_("This period is published and locked: its scores cannot change."))
-    if period.kind == PeriodKind.HALF:
+    if period.kind == PeriodKind.HALF and kind != SheetKind.SELF:
         raise ValidationError(_("The half-year analysis is not scored: it compares the quarters."))
     if kind == SheetKind.SELF and period.status not in (PeriodStatus.OPEN, PeriodStatus.SCORING):
         raise ValidationError(_("Self-checks are closed for this period."))
@@ -290,6 +290,9 @@ def open_sheet(actor: Any, period: Period, unit: Unit, kind: str, member: Member
     except IntegrityError:  # opened by someone else a moment ago
         return Sheet.objects.get(**lookup)
     prefill(sheet)
+    from pbqms.assessment import cadence
+
+    cadence.carry_months(sheet)  # a quarter's self-check starts from the months' answers (22.7)
     record(actor, AuditAction.CREATE, sheet, {"kind": [None, kind]})
     return sheet
 
@@ -308,18 +311,29 @@ def prefill(sheet: Sheet) -> int:
         value = metric.compute([subject], period.starts_on, period.ends_on).get(subject)
         if value is None:
             continue
-        amount = ratio_points(item, value) if item.method == Method.RATIO else magnitude(
-            item, yes=value >= (item.ratio_full or Decimal(100)))
+        count = metric.measure == "count"
+        if count:  # occurrences counted by the system (e.g. monthly self-checks missed)
+            if item.method != Method.DEDUCT:
+                continue
+            amount = magnitude(item, occurrences=int(value))
+        else:
+            amount = ratio_points(item, value) if item.method == Method.RATIO else magnitude(
+                item, yes=value >= (item.ratio_full or Decimal(100)))
         if amount is None:
             continue
         points = signed(item, amount)
-        short = amount < item.max_points
+        deducted = is_deduction(item, points)
+        flagged = deducted if count else amount < item.max_points
+        if count:
+            reason = _("Computed from the records: %(label)s: %(n)s.") % {"label": metric.label, "n": int(value)}
+        else:
+            reason = _("Computed from the records: %(value)s%%.") % {"value": value}
         Score.objects.create(
-            sheet=sheet, item=item, points=points, measured=value, metric_value=value, auto=True,
-            deducted=is_deduction(item, points), departs=departs(item, points),
-            standard_applied=item.standard if short else "",
+            sheet=sheet, item=item, points=points, measured=None if count else value, metric_value=value, auto=True,
+            occurrences=int(value) if count else None, deducted=deducted, departs=departs(item, points),
+            standard_applied=item.standard if flagged else "",
             evidence_ref=METRICS[item.metric].evidence_url.format(code=sheet.unit.code),
-            reason=_("Computed from the records: %(value)s%%.") % {"value": value} if short else "")
+            reason=reason if flagged else "")
         made += 1
     return made
 
@@ -546,6 +560,8 @@ def submit_sheet(actor: Any, sheet: Sheet, summary: str = "") -> Sheet:
         raise ValidationError(_("Score every item before submitting; still blank: %(items)s.")
                               % {"items": "、".join(i.code for i in missing[:20])
                                  + ("…" if len(missing) > 20 else "")})
+    if sheet.period.kind == PeriodKind.HALF and not (summary.strip() or sheet.summary.strip()):
+        raise ValidationError({"summary": _("Write the branch's half-year analysis before submitting it.")})
     Score.objects.bulk_create([Score(sheet=sheet, item=i, points=Decimal(0), updated_by=_user(actor)) for i in blanks])
     sheet.status, sheet.submitted_at = SheetStatus.SUBMITTED, clock.now()
     if summary.strip():

@@ -50,3 +50,11 @@ def build_bulletin_task(period_id: int, user_id: int, language: str = "zh-hans")
 def request_bulletin(actor: Any, period: Any, language: str) -> None:
     """Queue the build once the current transaction commits (the caller has checked the right)."""
     transaction.on_commit(lambda: build_bulletin_task.enqueue(period.pk, actor.pk, language))
+
+
+@task()
+def close_months_task() -> int:
+    """Daily (pbqms.core.schedule): close the monthly self-checks whose month has ended (22.7)."""
+    from pbqms.assessment import cadence
+
+    return cadence.close_months()

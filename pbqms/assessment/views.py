@@ -347,10 +347,13 @@ def period_detail(request: HttpRequest, period_pk: int) -> HttpResponse:
         "next": nxt, "move_label": MOVE_LABELS.get(nxt[0], "") if nxt else "",
         "reopen_to": [(s.value, s.label) for s in earlier],
         "analysis_form": AnalysisForm(initial={"analysis": period.analysis}),
-        "scored": period.kind != PeriodKind.HALF, "assessed": period.kind not in (PeriodKind.HALF, PeriodKind.MONTH),
+        # the half-year lists the branches' own analyses (22.7); only quarters and the year are assessed
+        "scored": not member_mode or period.kind != PeriodKind.HALF,
+        "assessed": period.kind not in (PeriodKind.HALF, PeriodKind.MONTH),
         "results_url": results_url(period) if period.status == PeriodStatus.PUBLISHED else "",
         "flow": PeriodStatus.choices, "done": earlier,
-        "self_open": period.kind != PeriodKind.HALF and period.status in (PeriodStatus.OPEN, PeriodStatus.SCORING),
+        "self_open": (period.kind != PeriodKind.HALF or not member_mode)
+        and period.status in (PeriodStatus.OPEN, PeriodStatus.SCORING),
         "assess_open": period.kind in (PeriodKind.QUARTER, PeriodKind.YEAR) and period.status == PeriodStatus.SCORING
         and (not panel_ids or user.pk in panel_ids),
     }

@@ -2,7 +2,8 @@
 
 An assessment item bound to a metric is pre-filled from it (the assessor confirms or overrides
 with a reason), so no branch types in a figure the system already holds (一次录入、多处复用).
-A metric is a function (ids, start, end) → {id: value or None}, value a percentage, where the ids
+A metric is a function (ids, start, end) → {id: value or None}, value a percentage (or, for a
+metric whose `measure` is "count", a number of occurrences), where the ids
 are units (subject "unit", for schemes assessing organisations) or members (subject "member",
 for 党员量化积分); capabilities list theirs here by dotted path, so new metrics plug in without
 touching the engine.
@@ -28,6 +29,8 @@ class Metric:
     path: str
     evidence_url: str  # where the assessor sees the records behind the figure: {code} = unit code
     subject: str = "unit"  # "unit" or "member": what the ids passed to the function are
+    # "percent": a rate (ratio and yes/no items); "count": a number of occurrences (per-occurrence items)
+    measure: str = "percent"
 
     def compute(self, unit_ids: Iterable[int], start: dt.date, end: dt.date) -> dict[int, Decimal | None]:
         module, _sep, name = self.path.rpartition(".")
@@ -42,6 +45,8 @@ METRICS: dict[str, Metric] = {m.code: m for m in [
            "pbqms.activities.metrics.attendance_rate", "/activities/units/{code}/calendar/"),
     Metric("objectives.member_target_score", str(_("Year-end evaluation of the member's targets (%)")),
            "pbqms.objectives.metrics.member_target_score", "/objectives/units/{code}/members/", subject="member"),
+    Metric("assessment.self_checks_missed", str(_("Monthly self-checks missed")),
+           "pbqms.assessment.metrics.self_checks_missed", "/assessment/", measure="count"),
 ]}
 
 

@@ -351,7 +351,8 @@ def test_half_year_analysis_is_written_on_its_period(client, users, setup):
     half = setup.period("2026H1")
     client.force_login(users[Role.DEPARTMENT_STAFF])
     r = client.get(url("period", period_pk=half.pk))
-    assert r.status_code == 200 and not r.context["scored"]
+    # the committee's analysis, and beside it the branches' own (22.7): the units are listed, none assessed
+    assert r.status_code == 200 and r.context["scored"] and not r.context["assessed"]
     r = client.post(url("period_analysis", period_pk=half.pk), {"analysis": "上半年总体平稳，二季度有所提升。"})
     assert r.status_code == 302
     half.refresh_from_db()
