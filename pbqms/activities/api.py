@@ -20,7 +20,17 @@ from pbqms.files import services as files
 
 from . import selectors, services
 from .models import ActivityKind, ActivityPlan, ActivityRecord, ComplianceStatus, PlanStatus
-from .schemas import PlanIn, PlanList, PlanOut, RecordDetail, RecordIn, RecordList, ReviewIn, StateList
+from .schemas import (
+    AttendanceCorrectionIn,
+    PlanIn,
+    PlanList,
+    PlanOut,
+    RecordDetail,
+    RecordIn,
+    RecordList,
+    ReviewIn,
+    StateList,
+)
 
 router = Router(tags=["activities"])
 
@@ -130,6 +140,21 @@ def records_create(request: HttpRequest, payload: RecordIn) -> Any:
     outcome = idempotency.once(user, idempotency.header_key(request), "activities.record",
                                lambda: services.record_activity(user, data))
     return Status(201, _record_detail(user, outcome.pk))
+
+
+@router.put("/records/{id}/attendance", response={200: RecordDetail, **WRITE_ERRORS},
+            operation_id="activities_records_attendance", summary="Correct a record's attendance")
+def records_attendance(request: HttpRequest, id: int, payload: AttendanceCorrectionIn) -> Any:
+    """Replaces the record's attendance with the one given, checked by the roster of its kind on its
+    day; each person's change (before → after) and the reason go to the audit trail."""
+    user = actor(request)
+    record = selectors.record_or_404(user, id)
+    wanted = {a.member for a in payload.attendance}
+    if wanted - set(scope.members(user).filter(pk__in=wanted).values_list("pk", flat=True)):
+        raise Http404  # a person outside the caller's scope does not exist for them
+    services.correct_attendance(user, record, {a.member: services.Presence(a.present, a.reason)
+                                               for a in payload.attendance}, payload.reason)
+    return _record_detail(user, id)
 
 
 # ---- compliance --------------------------------------------------------------------------------

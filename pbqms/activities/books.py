@@ -29,7 +29,7 @@ from pbqms.members.models import CommitteeRole, CommitteeRoleKind, MemberState, 
 from pbqms.orgs.models import Unit, UnitKind
 
 from . import selectors
-from .models import ActivityRecord, PlanStatus
+from .models import ActivityKind, ActivityRecord, PlanStatus
 
 PARTY = (PartyStatus.FULL, PartyStatus.PROBATIONARY)
 
@@ -145,18 +145,28 @@ def _overview(recs: list[ActivityRecord]) -> Table:
 def _record_sections(recs: list[ActivityRecord]) -> list[Section]:
     out = []
     for r in recs:
-        absent = [a for a in r.attendance.all() if not a.present]
-        present = [a.member.name for a in r.attendance.all() if a.present]
+        rows = list(r.attendance.all())
+        absent = [a for a in rows if not a.present]
+        present = [a.member.name for a in rows if a.present and a.counted]
+        guests = [a.member.name for a in rows if not a.counted]
         facts = [
             (_("Date and time"), day(r.held_on) + (f" {r.start_time:%H:%M}" if r.start_time else "")),
             (_("Place"), r.place or "—"),
             (_("Host"), _person(r.host) or "—"),
             (_("Recorder"), _person(r.recorder) or "—"),
-            (_("Attendance"), _("%(present)d of %(expected)d present (%(rate)s)") % {
-                "present": r.present, "expected": r.expected, "rate": _rate(r)}),
-            (_("Present"), "、".join(present) or "—"),
-            (_("Absent (reason)"), "；".join(f"{a.member.name}（{a.absence_reason}）" for a in absent) or _("none")),
         ]
+        if r.kind == ActivityKind.HEART_TALK:  # participants only: nobody is absent from a talk
+            facts.append((_("Participants"), "、".join(present) or "—"))
+        else:
+            facts += [
+                (_("Attendance"), _("%(present)d of %(expected)d present (%(rate)s)") % {
+                    "present": r.present, "expected": r.expected, "rate": _rate(r)}),
+                (_("Present"), "、".join(present) or "—"),
+                (_("Absent (reason)"), "；".join(f"{a.member.name}（{a.absence_reason}）" for a in absent)
+                 or _("none")),
+            ]
+            if guests:
+                facts.append((_("Attending without a vote"), "、".join(guests)))
         files = [f.original_name for f in r.files.all()]
         if files:
             facts.append((_("Photos and attachments"), "；".join(files)))
@@ -264,7 +274,8 @@ def _plan_table(user: Any, unit: Unit, year: int) -> Book:
             r = held.get(i.pk)
             done = _("held on %(date)s") % {"date": day(r.held_on)} if r else (
                 _("not held") if plan.period_end < today else _("to come"))
-            rows.append([str(n), day(i.planned_on), i.get_kind_display(), i.topic, done])
+            rows.append([str(n), day(i.planned_on) + (_(" (filed late)") if i.late else ""), i.get_kind_display(),
+                         i.topic, done])
         facts = [(_("Filed"), f"{day(plan.submitted_at.date())} {plan.submitted_by or ''}".strip()),
                  (_("Review"), plan.comment if plan.status == PlanStatus.REVIEWED else _("not yet reviewed"))]
         sections.append(Section(f"{names.get(plan.unit_id, '')} {plan.period}", facts=facts,

@@ -47,20 +47,24 @@ def build(log: Callable[[str], None] = print) -> None:
         role=CommitteeRoleKind.SECRETARY, ended_on__isnull=True, unit__in=branches).select_related("member")}
     items: list[services.RecordInput] = []
 
-    def add(unit: Unit, kind: str, day: dt.date, host: object = None, topic: str | None = None) -> None:
+    def add(unit: Unit, kind: str, day: dt.date, host: object = None, topic: str | None = None,
+            talk_with: object = None) -> None:
         if day > today:
             return
-        roster = services.roster_of(unit)
-        if not roster:
+        roster = services.roster_for(unit, kind, day)  # a committee meeting: the committee serving that day
+        people = roster.expected or roster.others
+        if not people:
             return
         attendance = {}
-        for m in roster:
+        if talk_with is not None:  # a talk: the one member talked with
+            attendance[talk_with.pk] = services.Presence(True)  # type: ignore[attr-defined]
+        for m in roster.expected:
             present = rng.random() > 0.08
             attendance[m.pk] = services.Presence(present, "" if present else rng.choice(REASONS))
         items.append(services.RecordInput(
             unit=unit, kind=kind, held_on=day, topic=topic or rng.choice(TOPICS[kind]), place=rng.choice(PLACES),
-            start_time=dt.time(rng.choice([8, 14, 16]), 30), host=host or roster[0],  # type: ignore[arg-type]
-            recorder=roster[min(1, len(roster) - 1)], attendance=attendance,
+            start_time=dt.time(rng.choice([8, 14, 16]), 30), host=host or people[0],  # type: ignore[arg-type]
+            recorder=people[min(1, len(people) - 1)], attendance=attendance,
             minutes="会议由支部书记主持。与会党员围绕议题逐一发言，形成一致意见。",
             resolutions="按会议决定抓好落实，下月支委会听取落实情况汇报。"))
 
@@ -87,7 +91,10 @@ def build(log: Callable[[str], None] = print) -> None:
         if code not in ("B04", "B08", "B13"):  # the rest hold their yearly meetings in December
             add(b, ActivityKind.LIFE_MEETING, dt.date(year, 2, 26), secretary)
             add(b, ActivityKind.DEMOCRATIC_REVIEW, dt.date(year, 2, 27), secretary)
-        add(b, ActivityKind.HEART_TALK, dt.date(year, 3, 18), secretary)
+        # 谈心谈话: the secretary talks with members one by one, one record per conversation
+        members = [m for m in services.roster_of(b) if m != secretary]
+        for n, m in enumerate(rng.sample(members, min(4, len(members)))):
+            add(b, ActivityKind.HEART_TALK, dt.date(year, 3, 16 + n), secretary, talk_with=m)
     with clock.as_of(today):
         records = services.record_many(admin, items)
         result = services.nightly()

@@ -193,7 +193,7 @@ def participation_xlsx(member: Any, data: Any, out: IO[bytes]) -> None:
     yes, no = _("yes"), _("no")
     for a in data.rows:
         ws.append([a.record.held_on, a.record.unit.name, a.record.get_kind_display(), a.record.topic,
-                   yes if a.present else no, a.absence_reason])
+                   _("attended without a vote") if not a.counted else yes if a.present else no, a.absence_reason])
     ws.append([])
     ws.append([_("%(name)s: %(present)d of %(total)d attended (%(rate)s%%)") % {
         "name": member.name, "present": data.present, "total": data.total,

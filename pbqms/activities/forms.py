@@ -98,18 +98,36 @@ class AttendanceRow:
 
 
 class AttendanceSheet:
-    """The roster as a checklist: everyone ticked present; an unticked person states a reason.
+    """The roster of the activity's kind as a checklist (services.roster_for): everyone expected
+    ticked present, an untick asks for the reason; below, whoever else may be marked, unticked
+    (a committee meeting's attendees without a vote, a talk's participants).
 
     Posted as `attendee` (every person on the sheet), `present` (the ticked ones) and
     `reason-<pk>`; ids the sheet did not show are kept so the services can refuse them."""
 
-    def __init__(self, roster: list[Any], data: QueryDict | None = None) -> None:
+    def __init__(self, roster: services.Roster, data: QueryDict | None = None,
+                 initial: list[Any] | None = None) -> None:
         self.roster = roster
+        self.mode = roster.mode
         self.errors: list[str] = []
         self.extra_ids: list[int] = []
         self.posted: dict[int, services.Presence] = {}
+        expected = {m.pk: m for m in roster.expected}
+        others = {m.pk: m for m in roster.others}
         if data is None:
-            self.rows = [AttendanceRow(m) for m in roster]
+            if initial is None:
+                self.rows = [AttendanceRow(m) for m in roster.expected]
+                self.other_rows = [AttendanceRow(m, False) for m in roster.others]
+                return
+            # a record's attendance as stored (a correction): the roster first, then anyone else marked
+            stored = {a.member_id: a for a in initial}
+            self.rows = [AttendanceRow(m, stored[m.pk].present if m.pk in stored else True,
+                                       stored[m.pk].absence_reason if m.pk in stored else "")
+                         for m in roster.expected]
+            self.other_rows = [AttendanceRow(m, m.pk in stored and stored[m.pk].present) for m in roster.others]
+            shown = set(expected) | set(others)
+            self.other_rows += [AttendanceRow(a.member, a.present, a.absence_reason) for a in initial
+                                if a.member_id not in shown]
             return
         ids = []
         for raw in data.getlist("attendee"):
@@ -118,12 +136,13 @@ class AttendanceSheet:
             except (TypeError, ValueError):
                 continue
         present = set(data.getlist("present"))
-        known = {m.pk: m for m in roster}
-        self.rows = [AttendanceRow(known[pk], str(pk) in present, data.get(f"reason-{pk}", "").strip()[:100])
-                     for pk in dict.fromkeys(ids) if pk in known]
-        self.extra_ids = [pk for pk in dict.fromkeys(ids) if pk not in known]
+        unique = list(dict.fromkeys(ids))
         self.posted = {pk: services.Presence(str(pk) in present, data.get(f"reason-{pk}", "").strip()[:100])
-                       for pk in dict.fromkeys(ids)}
+                       for pk in unique}
+        self.rows = [AttendanceRow(expected[pk], self.posted[pk].present, self.posted[pk].reason)
+                     for pk in unique if pk in expected]
+        self.other_rows = [AttendanceRow(others[pk], self.posted[pk].present) for pk in unique if pk in others]
+        self.extra_ids = [pk for pk in unique if pk not in expected and pk not in others]
 
     def presence(self) -> dict[int, services.Presence]:
         return dict(self.posted)
@@ -131,6 +150,15 @@ class AttendanceSheet:
     @property
     def present_count(self) -> int:
         return sum(1 for r in self.rows if r.present)
+
+
+class CorrectionForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason for the correction"), max_length=200, required=False,
+                             widget=forms.TextInput(attrs={"wide": True}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        needed(self, "reason")
 
 
 class DeleteForm(forms.Form):

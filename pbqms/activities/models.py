@@ -29,6 +29,13 @@ class ActivityKind(models.TextChoices):
     OTHER = "other", _("Other activity")
 
 
+# Kinds held several times a day: talks are one-to-one (a secretary holds several in a day), a
+# lecture may be given to two groups on one day, "other" is anything. Any other meeting is held
+# once a day per unit (a database constraint); for these the services refuse only the same
+# record entered twice (same kind, day, topic and people).
+SEVERAL_A_DAY = ("talk", "lecture", "other")
+
+
 class Frequency(models.TextChoices):
     MONTH = "month", _("Every month")
     QUARTER = "quarter", _("Every quarter")
@@ -108,7 +115,8 @@ class ActivityRecord(models.Model):
         verbose_name = _("activity record (活动记录)")
         verbose_name_plural = _("activity records (活动记录)")
         ordering = ["-held_on", "-id"]
-        constraints = [models.UniqueConstraint(fields=["unit", "kind", "held_on"], name="one_record_per_day")]
+        constraints = [models.UniqueConstraint(fields=["unit", "kind", "held_on"], name="one_meeting_per_day",
+                                               condition=~models.Q(kind__in=SEVERAL_A_DAY))]
         indexes = [models.Index(fields=["unit", "held_on"], name="act_unit_day"),
                    models.Index(fields=["held_on", "kind"], name="act_day_kind")]
 
@@ -123,6 +131,10 @@ class Attendance(models.Model):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendance")
     present = models.BooleanField(_("present"))
     absence_reason = models.CharField(_("reason for absence"), max_length=100, blank=True)
+    counted = models.BooleanField(
+        _("expected"), default=True,
+        help_text=_("On the meeting's roster: counts toward its attendance. A person attending without being "
+                    "expected (列席, e.g. a member at a committee meeting) is recorded present and not counted."))
 
     class Meta:
         verbose_name = _("attendance (出席情况)")
@@ -154,6 +166,8 @@ class ActivityPlan(models.Model):
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                      related_name="+", verbose_name=_("filed by"))
     submitted_at = models.DateTimeField(_("filed at"), default=clock.now)
+    version = models.PositiveSmallIntegerField(_("filing"), default=1,
+                                               help_text=_("How many times the plan was filed (报备次数)."))
 
     class Meta:
         verbose_name = _("activity plan (活动计划)")
@@ -165,15 +179,34 @@ class ActivityPlan(models.Model):
         return f"{self.unit_id} {self.period}"
 
 
+class CurrentLines(models.Manager["PlannedActivity"]):
+    """The lines of the plans as they stand: a line a later filing dropped is kept, not shown."""
+
+    def get_queryset(self) -> models.QuerySet[PlannedActivity]:
+        return super().get_queryset().filter(superseded_at__isnull=True)
+
+
 class PlannedActivity(models.Model):
-    """One line of a plan — 计划事项."""
+    """One line of a plan — 计划事项, with when it was filed. Filing again never deletes a line: a line
+    dropped is marked superseded (the filing history stays), a line kept keeps its filing time, and
+    a line dated before the day it was filed is late (补报: filed after the event, not in advance)."""
 
     plan = models.ForeignKey(ActivityPlan, on_delete=models.CASCADE, related_name="items")
     kind = models.CharField(_("activity"), max_length=12, choices=ActivityKind.choices)
     planned_on = models.DateField(_("planned date"))
     topic = models.CharField(_("topic"), max_length=200)
+    filed_at = models.DateTimeField(_("filed at"), default=clock.now)
+    version = models.PositiveSmallIntegerField(_("filing"), default=1)
+    late = models.BooleanField(_("filed late (补报)"), default=False,
+                               help_text=_("Dated before the day it was filed: reported after the event."))
+    superseded_at = models.DateTimeField(_("dropped at"), null=True, blank=True,
+                                         help_text=_("When a later filing of the plan dropped the line."))
+
+    every_version = models.Manager()  # every line ever filed (the default manager is `objects`)
+    objects = CurrentLines()
 
     class Meta:
+        default_manager_name = "objects"
         verbose_name = _("planned activity (计划事项)")
         verbose_name_plural = _("planned activities (计划事项)")
         ordering = ["planned_on", "id"]

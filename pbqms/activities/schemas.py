@@ -45,6 +45,16 @@ class AttendanceOut(Schema):
     member: PersonRef
     present: bool
     absence_reason: str
+    counted: bool = Field(..., description="Expected at the meeting (on its roster); false: attended without "
+                                           "being expected (列席), not counted in the rate.")
+
+
+class AttendanceCorrectionIn(Schema):
+    attendance: list[AttendanceIn] = Field(..., description="The whole attendance as it should read: everyone "
+                                                            "expected, present or absent with a reason; anyone "
+                                                            "else who attended.")
+    reason: str = Field(..., max_length=200, description="Why the attendance is corrected (kept in the audit "
+                                                         "trail).")
 
 
 class FileOut(Schema):
@@ -99,6 +109,8 @@ class PlanItemOut(Schema):
     kind: str
     planned_on: dt.date
     topic: str
+    filed_at: dt.datetime
+    late: bool = Field(..., description="Dated before the day it was filed: reported after the event (补报).")
 
 
 class PlanOut(Schema):
@@ -110,6 +122,7 @@ class PlanOut(Schema):
     status: str
     comment: str
     submitted_at: dt.datetime
+    version: int = Field(..., description="How many times the plan was filed.")
     items: list[PlanItemOut] = Field(default_factory=list, alias="item_rows")
 
 

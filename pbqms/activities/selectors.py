@@ -153,6 +153,12 @@ def record_list(user: Any, unit: Unit, *, year: int | None = None, kind: str = "
     return qs.select_related("unit", "host").order_by("-held_on", "-id")
 
 
+def plan_history(plan: ActivityPlan) -> list[PlannedActivity]:
+    """The lines earlier filings of the plan held and a later one dropped, newest filing first."""
+    return list(PlannedActivity.every_version.filter(plan=plan, superseded_at__isnull=False)
+                .order_by("-version", "planned_on", "id"))
+
+
 def plan_list(user: Any, *, unit: Unit | None = None, status: str = "", period: str = "",
               year: int | None = None) -> QuerySet[ActivityPlan]:
     """Plans in the user's scope (the department's review list), newest period first."""
@@ -393,11 +399,16 @@ class Participation:
 
     @property
     def total(self) -> int:
-        return len(self.rows)
+        """Activities the member was expected at (a committee meeting attended without a vote is not)."""
+        return sum(1 for r in self.rows if r.counted)
 
     @property
     def present(self) -> int:
-        return sum(1 for r in self.rows if r.present)
+        return sum(1 for r in self.rows if r.present and r.counted)
+
+    @property
+    def guest(self) -> int:
+        return sum(1 for r in self.rows if not r.counted)
 
     @property
     def absent(self) -> int:
@@ -418,6 +429,8 @@ def participation(user: Any, member: Any, year: int) -> Participation:
     kinds: dict[str, dict[str, Any]] = {}
     for r in rows:
         r.readable = can_read_record(user, r.record)  # type: ignore[attr-defined]
+        if not r.counted:
+            continue
         k = kinds.setdefault(r.record.kind, {"label": r.record.get_kind_display(), "total": 0, "present": 0})
         k["total"] += 1
         k["present"] += int(r.present)

@@ -28,6 +28,7 @@ from pbqms.orgs.models import Unit, UnitKind
 
 from . import engine
 from .models import (
+    SEVERAL_A_DAY,
     ActivityKind,
     ActivityPlan,
     ActivityRecord,
@@ -65,10 +66,19 @@ class RecordInput:
 
 
 def roster_of(unit: Unit) -> list[Member]:
-    """Who is expected at the unit's activities: its active party members (a group: its own)."""
+    """The unit's active party members (a group: its own): who is expected at a meeting of the
+    whole unit (支部党员大会, 党课, 主题党日, 组织生活会; a group's 党小组会)."""
     qs = Member.objects.filter(state=MemberState.ACTIVE, status__in=PARTY)
     qs = qs.filter(group=unit) if unit.kind == UnitKind.GROUP else qs.filter(unit=unit)
     return list(qs.order_by("name_pinyin", "pk"))
+
+
+def committee_on(unit: Unit, on: dt.date) -> list[Member]:
+    """The members of the unit's committee serving on `on` (支委, by their posts' terms)."""
+    ids = (CommitteeRole.objects.filter(unit=unit, started_on__lte=on).exclude(ended_on__lt=on)
+           .exclude(role=CommitteeRoleKind.GROUP_LEADER).values("member_id"))
+    return list(Member.objects.filter(pk__in=ids, state=MemberState.ACTIVE)
+                .order_by("name_pinyin", "pk"))
 
 
 def is_secretary(member: Member | None, unit: Unit, on: dt.date) -> bool:
@@ -80,7 +90,55 @@ def is_secretary(member: Member | None, unit: Unit, on: dt.date) -> bool:
                                         started_on__lte=on).exclude(ended_on__lt=on).exists()
 
 
-def _validate(data: RecordInput, today: dt.date) -> list[Member]:
+# How each kind of activity finds who is expected (《中国共产党支部工作条例（试行）》):
+ROSTER_COMMITTEE = "committee"  # 支委会: the committee serving on the day; others may attend (列席), never absent
+ROSTER_CHOSEN = "chosen"  # 谈心谈话: the people talked with, chosen; nobody is absent
+ROSTER_ALL = "all"  # every other meeting: all the unit's party members
+
+
+def roster_mode(kind: str) -> str:
+    if kind == ActivityKind.COMMITTEE_MEETING:
+        return ROSTER_COMMITTEE
+    if kind == ActivityKind.HEART_TALK:
+        return ROSTER_CHOSEN
+    return ROSTER_ALL
+
+
+@dataclass
+class Roster:
+    """Who a meeting expects (ticked present by default; an absence states its reason) and who
+    else may be marked (unticked by default): a committee meeting's attendees without a vote,
+    a talk's possible participants."""
+
+    mode: str
+    expected: list[Member]
+    others: list[Member]
+
+
+def roster_for(unit: Unit, kind: str, on: dt.date) -> Roster:
+    """The roster of an activity of `kind` held by `unit` on `on`."""
+    mode = roster_mode(kind)
+    if mode == ROSTER_ALL or unit.kind == UnitKind.GROUP:
+        return Roster(ROSTER_ALL, roster_of(unit), [])
+    everyone = roster_of(unit)
+    if mode == ROSTER_CHOSEN:
+        return Roster(mode, [], everyone)
+    committee = committee_on(unit, on)
+    ids = {m.pk for m in committee}
+    return Roster(mode, committee, [m for m in everyone if m.pk not in ids])
+
+
+@dataclass
+class Row:
+    """One attendance row as it will be stored."""
+
+    member: Member
+    present: bool
+    reason: str
+    counted: bool
+
+
+def _validate(data: RecordInput, today: dt.date) -> list[Row]:
     errors: dict[str, Any] = {}
     if data.kind not in ActivityKind.values:
         errors["kind"] = _("Choose the kind of activity.")
@@ -90,8 +148,25 @@ def _validate(data: RecordInput, today: dt.date) -> list[Member]:
         errors["topic"] = _("State the topic.")
     if data.kind == ActivityKind.GROUP_MEETING and data.unit.kind != UnitKind.GROUP:
         errors["kind"] = _("A party group meeting is recorded on its party group.")
-    roster = {m.pk: m for m in roster_of(data.unit)}
-    people = dict(roster)
+    for role in ("host", "recorder"):
+        m = getattr(data, role)
+        if m is not None and not m.org_path.startswith(data.unit.path if data.unit.kind != UnitKind.GROUP
+                                                       else (data.unit.parent.path if data.unit.parent else "")):
+            errors[role] = _("The host and the recorder must belong to the unit.")
+    rows = _attendance_rows(data, errors)
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def _attendance_rows(data: RecordInput, errors: dict[str, Any]) -> list[Row]:
+    """The rows to store for the attendance given, by the roster of the record's kind and day.
+    Somebody expected is present, or absent with the reason; anybody else of the unit marked
+    present attends without being counted (列席) — in a talk, as a participant; anybody else
+    not present is not recorded (nobody outside the roster is ever absent)."""
+    roster = roster_for(data.unit, data.kind, data.held_on)
+    expected = {m.pk: m for m in roster.expected}
+    people = {**expected, **{m.pk: m for m in roster.others}}
     outside = [pk for pk in data.attendance if pk not in people]
     if outside:
         extra = {m.pk: m for m in Member.objects.filter(pk__in=outside, org_path__startswith=data.unit.path,
@@ -102,20 +177,36 @@ def _validate(data: RecordInput, today: dt.date) -> list[Member]:
             names = ", ".join(Member.objects.filter(pk__in=strangers).values_list("name", flat=True)) or \
                 ", ".join(map(str, strangers))
             errors["attendance"] = _("Not people of this unit: %(names)s.") % {"names": names}
-    if not data.attendance:
+    if roster.mode == ROSTER_COMMITTEE and not expected and "kind" not in errors:
+        errors["attendance"] = _("Nobody served on the committee of %(unit)s on %(day)s: register the committee's "
+                                 "posts (members, committee) before recording its meeting.") % {
+            "unit": data.unit.name, "day": data.held_on.isoformat()}
+    rows: list[Row] = []
+    for pk, p in data.attendance.items():
+        m = people.get(pk)
+        if m is None:
+            continue
+        if pk in expected:
+            rows.append(Row(m, p.present, "" if p.present else p.reason.strip(), True))
+        elif p.present:
+            rows.append(Row(m, True, "", roster.mode == ROSTER_CHOSEN))
+    if roster.mode == ROSTER_CHOSEN:
+        if not rows:
+            errors.setdefault("attendance", _("Choose the people talked with."))
+    elif not any(r.counted for r in rows):
         errors.setdefault("attendance", _("Mark who attended and who was absent."))
-    missing_reason = [people[pk].name for pk, p in data.attendance.items()
-                      if pk in people and not p.present and not p.reason.strip()]
+    missing_reason = [r.member.name for r in rows if not r.present and not r.reason]
     if missing_reason:
         errors["absence"] = _("Give the reason for each absence: %(names)s.") % {"names": ", ".join(missing_reason)}
-    for role in ("host", "recorder"):
-        m = getattr(data, role)
-        if m is not None and not m.org_path.startswith(data.unit.path if data.unit.kind != UnitKind.GROUP
-                                                       else (data.unit.parent.path if data.unit.parent else "")):
-            errors[role] = _("The host and the recorder must belong to the unit.")
-    if errors:
-        raise ValidationError(errors)
-    return [people[pk] for pk in data.attendance]
+    return rows
+
+
+def _figures(rows: Sequence[Row]) -> tuple[int, int, Decimal]:
+    """Expected, present and the attendance rate of the rows: only the expected count."""
+    expected = sum(1 for r in rows if r.counted)
+    present = sum(1 for r in rows if r.counted and r.present)
+    rate = Decimal(round(100 * present / expected, 1)) if expected else Decimal(0)
+    return expected, present, rate
 
 
 @transaction.atomic
@@ -136,14 +227,30 @@ def record_many(actor: Any, items: Sequence[RecordInput]) -> list[ActivityRecord
     return records
 
 
+def _refuse_twice(data: RecordInput, rows: Sequence[Row]) -> None:
+    """A kind held several times a day (talks, lectures) is refused only when the same record is
+    entered twice: same unit, kind, day, topic and people. The unit's row is locked meanwhile, so
+    two saves of the same form cannot both pass."""
+    Unit.objects.select_for_update().filter(pk=data.unit.pk).first()
+    people = {r.member.pk for r in rows}
+    same = (ActivityRecord.objects.filter(unit=data.unit, kind=data.kind, held_on=data.held_on,
+                                          topic=data.topic.strip()).prefetch_related("attendance"))
+    for other in same:
+        if {a.member_id for a in other.attendance.all()} == people:
+            raise ValidationError(_("This %(activity)s is already recorded for %(unit)s on %(day)s with the same "
+                                    "topic and people (record no. %(pk)d).") % {
+                "activity": ActivityKind(data.kind).label, "unit": data.unit.name, "day": data.held_on.isoformat(),
+                "pk": other.pk})
+
+
 def _create_record(actor: Any, data: RecordInput, files: Sequence[Any]) -> ActivityRecord:
     if not scope.can_record_activity(actor, data.unit):
         raise PermissionDenied
     today = clock.today()
-    people = _validate(data, today)
-    present = sum(1 for p in data.attendance.values() if p.present)
-    expected = len(data.attendance)
-    rate = Decimal(round(100 * present / expected, 1)) if expected else Decimal(0)
+    rows = _validate(data, today)
+    if data.kind in SEVERAL_A_DAY:
+        _refuse_twice(data, rows)
+    expected, present, rate = _figures(rows)
     try:
         with transaction.atomic():
             record = ActivityRecord.objects.create(
@@ -155,10 +262,8 @@ def _create_record(actor: Any, data: RecordInput, files: Sequence[Any]) -> Activ
     except IntegrityError:
         raise ValidationError(_("This activity is already recorded for %(unit)s on %(day)s.") % {
             "unit": data.unit.name, "day": data.held_on.isoformat()})
-    Attendance.objects.bulk_create([
-        Attendance(record=record, member=m, present=data.attendance[m.pk].present,
-                   absence_reason="" if data.attendance[m.pk].present else data.attendance[m.pk].reason.strip())
-        for m in people])
+    Attendance.objects.bulk_create([Attendance(record=record, member=r.member, present=r.present,
+                                               absence_reason=r.reason, counted=r.counted) for r in rows])
     if files:
         from pbqms.files import services as file_services
 
@@ -179,6 +284,58 @@ def delete_record(actor: Any, record: ActivityRecord, reason: str) -> None:
     audit.record(actor, AuditAction.DELETE, record, {"topic": [record.topic, None]}, note=reason.strip())
     record.delete()
     engine.evaluate_record_change(unit, day)
+
+
+def _presence_label(a: Any) -> str | None:
+    """How one person's attendance reads in the audit trail."""
+    if a is None:
+        return None
+    if not a.counted:
+        return _("attended (not expected)")
+    return _("was present") if a.present else _("absent: %(reason)s") % {"reason": a.absence_reason}
+
+
+@transaction.atomic
+def correct_attendance(actor: Any, record: ActivityRecord, attendance: dict[int, Presence],
+                       reason: str) -> ActivityRecord:
+    """Correct a record's attendance afterwards (an absence entered by mistake, a late arrival, a
+    person forgotten): the rows are checked as when recording, by the roster of the record's kind
+    on its day; the figures and the unit's compliance follow, and the audit trail keeps each
+    person's change (before → after) with the reason."""
+    record = ActivityRecord.objects.select_for_update(of=("self",)).select_related("unit").get(pk=record.pk)
+    if not scope.can_record_activity(actor, record.unit):
+        raise PermissionDenied
+    errors: dict[str, Any] = {}
+    if not reason.strip():
+        errors["reason"] = _("Give the reason for the correction.")
+    data = RecordInput(unit=record.unit, kind=record.kind, held_on=record.held_on, topic=record.topic,
+                       attendance=attendance)
+    rows = _attendance_rows(data, errors)
+    if errors:
+        raise ValidationError(errors)
+    old = {a.member_id: a for a in record.attendance.select_related("member")}
+    new = {r.member.pk: Attendance(record=record, member=r.member, present=r.present, absence_reason=r.reason,
+                                   counted=r.counted) for r in rows}
+    names = {pk: a.member.name for pk, a in old.items()} | {pk: a.member.name for pk, a in new.items()}
+    changes: dict[str, list[Any]] = {}
+    for pk in sorted(set(old) | set(new), key=lambda k: names[k]):
+        before, after = _presence_label(old.get(pk)), _presence_label(new.get(pk))
+        if before != after:
+            changes[f"{names[pk]} ({pk})"] = [before, after]
+    if not changes:
+        raise ValidationError({"attendance": _("Nothing was changed.")})
+    expected, present, rate = _figures(rows)
+    for name, value in (("expected", expected), ("present", present), ("attendance_rate", rate)):
+        was = getattr(record, name)
+        if was != value:
+            changes[name] = [f"{was:.1f}", f"{value:.1f}"] if name == "attendance_rate" else [was, value]
+        setattr(record, name, value)
+    record.save(update_fields=["expected", "present", "attendance_rate"])
+    record.attendance.all().delete()
+    Attendance.objects.bulk_create(list(new.values()))
+    audit.record(actor, AuditAction.UPDATE, record, changes, note=reason.strip())
+    engine.evaluate_record_change(record.unit, record.held_on)
+    return record
 
 
 # ---- plans (报备) -----------------------------------------------------------------------------
@@ -231,16 +388,39 @@ def file_plan(actor: Any, *, unit: Unit, period: str, items: Sequence[PlanItem])
     if errors:
         raise ValidationError(errors)
     label = period.strip().upper()
+    now = clock.now()
     plan, created = ActivityPlan.objects.select_for_update().get_or_create(
         unit=unit, period=label, defaults={"org_path": unit.path, "period_start": start, "period_end": end,
-                                           "submitted_by": actor})
+                                           "submitted_by": actor, "submitted_at": now})
+    kept: dict[tuple[str, dt.date, str], PlannedActivity] = {}
     if not created:
-        plan.items.all().delete()
-        plan.status, plan.submitted_by, plan.submitted_at = PlanStatus.SUBMITTED, actor, clock.now()
-        plan.save(update_fields=["status", "submitted_by", "submitted_at"])
-    PlannedActivity.objects.bulk_create([PlannedActivity(plan=plan, kind=i.kind, planned_on=i.planned_on,
-                                                         topic=i.topic.strip()) for i in items])
-    audit.record(actor, AuditAction.SUBMIT, plan, {"items": [None, len(items)]},
+        # Filing again keeps every line with its filing time: a line still planned stays as filed,
+        # a line dropped is marked superseded (never deleted), a new line is filed now.
+        wanted = {(i.kind, i.planned_on, i.topic.strip()) for i in items}
+        for line in plan.items.all():
+            key = (line.kind, line.planned_on, line.topic)
+            if key in wanted and key not in kept:
+                kept[key] = line
+        dropped = plan.items.exclude(pk__in=[line.pk for line in kept.values()])
+        dropped.update(superseded_at=now)
+        plan.status, plan.submitted_by, plan.submitted_at = PlanStatus.SUBMITTED, actor, now
+        plan.version += 1
+        plan.save(update_fields=["status", "submitted_by", "submitted_at", "version"])
+    new = []
+    for i in items:
+        key = (i.kind, i.planned_on, i.topic.strip())
+        if key in kept:
+            kept.pop(key)  # one stored line per line filed
+            continue
+        new.append(PlannedActivity(plan=plan, kind=i.kind, planned_on=i.planned_on, topic=i.topic.strip(),
+                                   filed_at=now, version=plan.version, late=i.planned_on < today))
+    PlannedActivity.objects.bulk_create(new)
+    late = sum(1 for line in new if line.late)
+    changes: dict[str, list[Any]] = {"items": [None, len(items)], "version": [None if created else plan.version - 1,
+                                                                              plan.version]}
+    if late:
+        changes["late"] = [None, late]
+    audit.record(actor, AuditAction.SUBMIT, plan, changes,
                  note=_("Plan filed") if created else _("Plan filed again"))
     return plan
 

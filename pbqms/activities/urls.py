@@ -14,6 +14,7 @@ urlpatterns = [
     path("units/<str:code>/records/new/", views.record_create, name="record_create"),
     path("records/<int:record_pk>/", views.record_detail, name="record"),
     path("records/<int:record_pk>/delete/", views.record_delete, name="record_delete"),
+    path("records/<int:record_pk>/attendance/", views.record_attendance, name="record_attendance"),
     # each member's participation
     path("my/", views.my_participation, name="my"),
     path("my.xlsx", views.my_participation_xlsx, name="my_xlsx"),

@@ -9,7 +9,9 @@ PermissionDenied answers 403.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,7 +38,7 @@ from pbqms.members.models import MemberState
 from pbqms.orgs.models import Unit, UnitKind
 
 from . import exports, selectors, services
-from .forms import AttendanceSheet, DeleteForm, RecordFilterForm, RecordForm, kind_choices, year_of
+from .forms import AttendanceSheet, CorrectionForm, DeleteForm, RecordFilterForm, RecordForm, kind_choices, year_of
 from .models import ActivityKind, ActivityRecord, ComplianceStatus
 
 PER_PAGE = 50
@@ -182,10 +184,24 @@ def _initial(request: HttpRequest, unit: Unit) -> dict[str, Any]:
         initial["kind"] = kind
     elif unit.kind == UnitKind.GROUP:
         initial["kind"] = ActivityKind.GROUP_MEETING
-    day = request.GET.get("day", "")
+    day = request.GET.get("held_on") or request.GET.get("day", "")
     if day:
         initial["held_on"] = day
     return initial
+
+
+def _roster(unit: Unit, source: Any, initial: dict[str, Any]) -> services.Roster:
+    """The roster of the kind and date chosen (posted, or asked for by the htmx refresh, or the
+    form's initial ones): a committee meeting expects its committee serving that day."""
+    kinds = {k for k, _label in kind_choices(unit)}
+    kind = source.get("kind") if source is not None and source.get("kind") in kinds else \
+        initial.get("kind") or kind_choices(unit)[0][0]
+    raw = (source.get("held_on") if source is not None else None) or initial.get("held_on")
+    try:
+        day = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
+    except ValueError:
+        day = clock.today()
+    return services.roster_for(unit, kind, day)
 
 
 @login_required
@@ -196,10 +212,14 @@ def record_create(request: HttpRequest, code: str) -> HttpResponse:
     unit = unit_of(user, code)
     if not scope.can_record_activity(user, unit):
         raise PermissionDenied
-    roster = services.roster_of(unit)
     post = request.method == "POST"
+    initial = _initial(request, unit)
+    roster = _roster(unit, request.POST if post else request.GET, initial)
+    if not post and request.htmx and request.htmx.target == "attendance":
+        return render(request, "activities/_attendance.html",
+                      {"sheet": AttendanceSheet(roster), "refresh": request.path})
     form = RecordForm(request.POST if post else None, request.FILES if post else None, unit=unit,
-                      people=unit_people(user, unit), initial=_initial(request, unit))
+                      people=unit_people(user, unit), initial=initial)
     sheet = AttendanceSheet(roster, request.POST if post else None)
     if post and form.is_valid():
         readable = set(scope.members(user).filter(pk__in=sheet.extra_ids).values_list("pk", flat=True)) \
@@ -214,7 +234,7 @@ def record_create(request: HttpRequest, code: str) -> HttpResponse:
                     "present": record.present, "expected": record.expected})
                 return redirect("activities:record", record_pk=record.pk)
     context = {"unit": unit, "form": form, "sheet": sheet, "crumbs": selectors.readable_crumbs(user, unit),
-               **nav(user, unit, "calendar")}
+               "refresh": request.path, **nav(user, unit, "calendar")}
     return render(request, "activities/record_form.html", context)
 
 
@@ -255,7 +275,10 @@ def _record_page(request: HttpRequest, record: ActivityRecord, delete_form: Dele
     attendance = selectors.attendance_of(record)
     context = {
         "record": record, "unit": record.unit, "attendance": attendance,
-        "absent": [a for a in attendance if not a.present], "files": selectors.record_files(record),
+        "absent": [a for a in attendance if not a.present],
+        "present": [a for a in attendance if a.present and a.counted],
+        "guests": [a for a in attendance if not a.counted], "files": selectors.record_files(record),
+        "talk": services.roster_mode(record.kind) == services.ROSTER_CHOSEN,
         "delete_form": delete_form, "can_delete": scope.can_record_activity(user, record.unit),
         "crumbs": selectors.readable_crumbs(user, record.unit), **nav(user, record.unit, "records"),
     }
@@ -285,6 +308,38 @@ def record_delete(request: HttpRequest, record_pk: int) -> HttpResponse:
         return _record_page(request, selectors.record_or_404(user, record_pk), form)
     messages.success(request, _("The record was deleted."))
     return redirect(f"{reverse('activities:calendar', args=[unit.code])}?month={month}")
+
+
+@login_required
+def record_attendance(request: HttpRequest, record_pk: int) -> HttpResponse:
+    """Correct a record's attendance afterwards: the checklist as stored, the reason for the change;
+    the audit trail keeps each person's change."""
+    user = request.user
+    record = selectors.record_or_404(user, record_pk)
+    if not scope.can_record_activity(user, record.unit):
+        raise PermissionDenied
+    roster = services.roster_for(record.unit, record.kind, record.held_on)
+    post = request.method == "POST"
+    form = CorrectionForm(request.POST if post else None)
+    sheet = AttendanceSheet(roster, request.POST if post else None,
+                            initial=None if post else selectors.attendance_of(record))
+    if post and form.is_valid():
+        readable = set(scope.members(user).filter(pk__in=sheet.extra_ids).values_list("pk", flat=True)) \
+            if sheet.extra_ids else set()
+        if set(sheet.extra_ids) - readable:
+            sheet.errors.append(_("Some of the people marked are not people of this unit."))
+        else:
+            try:
+                record = services.correct_attendance(user, record, sheet.presence(), form.cleaned_data["reason"])
+            except ValidationError as e:
+                put_errors(form, e, sheet.errors, SHEET_KEYS)
+            else:
+                messages.success(request, _("The attendance was corrected: %(present)d of %(expected)d present.")
+                                 % {"present": record.present, "expected": record.expected})
+                return redirect("activities:record", record_pk=record.pk)
+    context = {"record": record, "unit": record.unit, "form": form, "sheet": sheet,
+               "crumbs": selectors.readable_crumbs(user, record.unit), **nav(user, record.unit, "records")}
+    return render(request, "activities/record_attendance.html", context, status=200)
 
 
 # ---- the records list --------------------------------------------------------------------------

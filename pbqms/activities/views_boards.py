@@ -219,6 +219,7 @@ def _plan_page(request: HttpRequest, plan: ActivityPlan, review: ReviewForm) -> 
         i.held = held.get(i.pk)  # type: ignore[attr-defined]
     today = clock.today()
     context = {"plan": plan, "unit": plan.unit, "items": items, "review": review, "closed": plan.period_end < today,
+               "history": selectors.plan_history(plan),
                "can_review": scope.can_review_activity_plans(user, plan.unit),
                "can_edit": plan.period_end >= today and scope.can_record_activity(user, plan.unit),
                "crumbs": selectors.readable_crumbs(user, plan.unit), **nav(user, plan.unit, "plans")}

@@ -43,6 +43,8 @@ METRICS: dict[str, Metric] = {m.code: m for m in [
            "pbqms.activities.metrics.compliance_rate", "/activities/units/{code}/calendar/"),
     Metric("activities.attendance_rate", str(_("Average attendance rate of activities (%)")),
            "pbqms.activities.metrics.attendance_rate", "/activities/units/{code}/calendar/"),
+    Metric("activities.filed_in_advance", str(_("Activities filed in a plan in advance (%)")),
+           "pbqms.activities.metrics.filed_in_advance", "/activities/plans/?unit={code}"),
     Metric("objectives.member_target_score", str(_("Year-end evaluation of the member's targets (%)")),
            "pbqms.objectives.metrics.member_target_score", "/objectives/units/{code}/members/", subject="member"),
     Metric("assessment.self_checks_missed", str(_("Monthly self-checks missed")),

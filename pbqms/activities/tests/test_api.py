@@ -15,7 +15,9 @@ from pbqms.activities import engine, services
 from pbqms.activities.models import ActivityKind, ActivityPlan, ActivityRecord, Attendance, PlannedActivity
 from pbqms.core import clock
 from pbqms.members import services as members
-from pbqms.members.models import PartyStatus
+from pbqms.members.models import CommitteeRoleKind, PartyStatus
+
+from .conftest import on_committee
 
 TODAY = dt.date(2026, 5, 20)
 
@@ -46,7 +48,9 @@ def api(client, users):
 
 @pytest.fixture
 def zhao(tree):
-    return members.create_member(None, unit=tree.b01, name="赵六", gender="M", status=PartyStatus.FULL)
+    zhao = members.create_member(None, unit=tree.b01, name="赵六", gender="M", status=PartyStatus.FULL)
+    on_committee(zhao, tree.b01, CommitteeRoleKind.ORGANISATION)  # and on the committee
+    return zhao
 
 
 def body(tree, *people, absent=(), **more) -> dict:
@@ -116,7 +120,8 @@ def test_file_review_and_list_plans(api, tree):
     r = api(Role.BRANCH_SECRETARY).post("/plans", plan)
     assert r.status_code == 201, r.content
     pk = r.json()["id"]
-    assert r.json()["items"] == [{"kind": "committee", "planned_on": "2026-06-10", "topic": "研究二季度工作"}]
+    assert r.json()["items"] == [{"kind": "committee", "planned_on": "2026-06-10", "topic": "研究二季度工作",
+                                  "filed_at": "2026-05-20T02:00:00Z", "late": False}]
     assert api(Role.BRANCH_SECRETARY).post(f"/plans/{pk}/review", {"comment": "自审"}).status_code == 403
     r = api(Role.DEPARTMENT_STAFF).post(f"/plans/{pk}/review", {"comment": "同意"})
     assert r.status_code == 200 and r.json()["status"] == "reviewed" and r.json()["comment"] == "同意"

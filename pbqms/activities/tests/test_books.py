@@ -41,6 +41,7 @@ def branch_year(tree, users):
     members.assign_committee_role(None, tree.m01, tree.g1, CommitteeRoleKind.GROUP_LEADER, started_on=since)
     zhao = members.create_member(None, unit=tree.b01, name="赵六", gender="F", status=PartyStatus.PROBATIONARY,
                                  post="调度员")
+    members.assign_committee_role(None, zhao, tree.b01, CommitteeRoleKind.ORGANISATION, started_on=since)
     with clock.as_of(dt.date(2026, 3, 28)):
         services.file_plan(secretary, unit=tree.b01, period="2026Q2", items=[
             services.PlanItem(ActivityKind.COMMITTEE_MEETING, dt.date(2026, 4, 8), "研究二季度党建工作"),

@@ -49,6 +49,7 @@ def secretary(tree, users):
 
 def test_a_record_counts_attendance_and_meets_the_monthly_rule(tree, secretary):
     m2 = members.create_member(None, unit=tree.b01, name="赵六", gender="M", status=PartyStatus.FULL)
+    members.assign_committee_role(None, m2, tree.b01, CommitteeRoleKind.ORGANISATION, started_on=dt.date(2020, 1, 1))
     attendance = {tree.m01.pk: services.Presence(True), m2.pk: services.Presence(False, "井下当班")}
     record = _record(secretary, tree.b01, attendance=attendance, host=tree.m01, place="会议室")
     assert (record.expected, record.present, float(record.attendance_rate)) == (2, 1, 50.0)
@@ -252,6 +253,7 @@ def test_metrics_for_the_assessment_engine(tree, secretary):
     from pbqms.core import metrics
 
     m2 = members.create_member(None, unit=tree.b01, name="赵六", gender="M", status=PartyStatus.FULL)
+    members.assign_committee_role(None, m2, tree.b01, CommitteeRoleKind.ORGANISATION, started_on=dt.date(2020, 1, 1))
     _record(secretary, tree.b01, attendance={tree.m01.pk: services.Presence(True),
                                              m2.pk: services.Presence(False, "病假")})
     with clock.as_of(dt.date(2026, 6, 1)):

@@ -29,9 +29,11 @@ from pbqms.core import clock
 from pbqms.files.models import StoredFile
 from pbqms.files.tests import samples
 from pbqms.members import services as members
-from pbqms.members.models import PartyStatus
+from pbqms.members.models import CommitteeRoleKind, PartyStatus
 from pbqms.orgs import services as orgs
 from pbqms.orgs.models import UnitKind
+
+from .conftest import on_committee
 
 TODAY = dt.date(2026, 5, 20)
 DAY = dt.date(2026, 5, 12)
@@ -72,7 +74,9 @@ def staff(users):
 @pytest.fixture
 def zhao(tree):
     """A second member of B01 (no group), so an attendance sheet has somebody to mark absent."""
-    return members.create_member(None, unit=tree.b01, name="赵六", gender="M", status=PartyStatus.FULL)
+    zhao = members.create_member(None, unit=tree.b01, name="赵六", gender="M", status=PartyStatus.FULL)
+    on_committee(zhao, tree.b01, CommitteeRoleKind.ORGANISATION)  # and on the committee
+    return zhao
 
 
 def record(actor, unit, kind=ActivityKind.COMMITTEE_MEETING, day=DAY, topic="学习贯彻全会精神", absent=(), **kw):

@@ -47,9 +47,9 @@ def _plan(actor: Any, unit: Any, kind: str, topic: str) -> ActivityPlan:
 
 def setup(tree: Any, users: dict[str, Any]) -> dict[str, Any]:
     root = _root()
-    inside = _record(root, tree.b01, tree.m01, ActivityKind.COMMITTEE_MEETING, "支部内学习会")
+    inside = _record(root, tree.b01, tree.m01, ActivityKind.THEME_DAY, "支部内学习会")
     group = _record(root, tree.g1, tree.m01, ActivityKind.GROUP_MEETING, "小组内学习会")
-    outside = _record(root, tree.b03, tree.m03, ActivityKind.COMMITTEE_MEETING, OUTSIDE_WORDS[0])
+    outside = _record(root, tree.b03, tree.m03, ActivityKind.THEME_DAY, OUTSIDE_WORDS[0])
     plans = [_plan(root, tree.b01, ActivityKind.THEME_DAY, "支部内计划"),
              _plan(root, tree.g1, ActivityKind.GROUP_MEETING, "小组内计划"),
              _plan(root, tree.b03, ActivityKind.THEME_DAY, OUTSIDE_WORDS[1])]
@@ -138,6 +138,14 @@ API_CASES: dict[str, Case] = {
         outside=lambda c: [Call(body=_record_body(c, "B03", c.m03)),
                            Call(body=_record_body(c, _unit(c), c.m03)),
                            Call(body=_record_body(c, _unit(c), c.m01, host=c.m03))]),
+    "activities_records_attendance": Case(
+        inside=lambda c: [Call(path_params={"id": _record_id(c)},
+                               body={"attendance": [{"member": c.m01, "present": False, "reason": "出差"}],
+                                     "reason": "更正"})],
+        outside=lambda c: [Call(path_params={"id": _life(c)["record"][1]},
+                                body={"attendance": [{"member": c.m03, "present": True}], "reason": "更正"}),
+                           Call(path_params={"id": _record_id(c)},
+                                body={"attendance": [{"member": c.m03, "present": True}], "reason": "更正"})]),
     "activities_compliance_list": Case(
         inside=lambda c: [Call(query={"limit": 500}), Call(query={"unit": c.unit, "period": str(clock.today().year)}),
                           Call(query={"unit": c.unit, "subtree": "true", "status": "open"})],
@@ -146,8 +154,8 @@ API_CASES: dict[str, Case] = {
 
 
 def fingerprint() -> tuple[Any, ...]:
-    return (sorted(ActivityRecord.objects.values_list("pk", "unit_id", "kind", "held_on", "topic")),
-            Attendance.objects.count(),
+    return (sorted(ActivityRecord.objects.values_list("pk", "unit_id", "kind", "held_on", "topic", "present")),
+            sorted(Attendance.objects.values_list("pk", "present", "counted")),
             sorted(ActivityPlan.objects.values_list("pk", "status", "comment", "period")),
             PlannedActivity.objects.count(),
             sorted(ComplianceState.objects.values_list("pk", "status", "done")))
