@@ -438,3 +438,81 @@ def participation(user: Any, member: Any, year: int) -> Participation:
     for k in by_kind:
         k["rate"] = round(100 * k["present"] / k["total"], 1)
     return Participation(rows, by_kind, year)
+
+
+# ---- the home page's work list ----------------------------------------------------------------
+
+UPCOMING_DAYS = 14
+DUE_DAYS = 31  # requirements whose period ends within a month are on the work list
+
+
+def work_items(user: Any) -> list[Any]:
+    """Home-page lines (core.work): for a branch or group, the requirements not yet met whose period
+    ends within a month (one query); for a member, the meetings planned in the next two weeks (one query); for the
+    committee and the department, this month's states of their subtree beside last month's, from
+    the stored heat-map totals (one query)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from pbqms.core.work import FIGURE, SOON, WorkItem
+    from pbqms.orgs import tally
+
+    from .models import ComplianceStatus, ComplianceTally, PlannedActivity
+
+    today = clock.today()
+    s = scope.get_scope(user)
+    out: list[WorkItem] = []
+    # a branch's requirements and its groups', a leader's group's (on the states' unique key, by unit)
+    branch_ids = [tally.unit_id_of(p) for p in scope.paths_for(user, scope.RECT_RESPOND_ROLES) if p]
+    unit_ids = branch_ids + list(s.group_ids)
+    if unit_ids:
+        owed = list(ComplianceState.objects.filter(
+            Q(unit_id__in=unit_ids) | Q(unit__parent_id__in=branch_ids), status__in=[ComplianceStatus.AT_RISK, ComplianceStatus.OPEN],
+            period_end__gte=today, period_end__lte=today + dt.timedelta(days=DUE_DAYS))
+            .select_related("unit").order_by("period_end", "pk")[:100])
+        if owed:
+            first = owed[0]
+            risky = sum(1 for st in owed if st.status == ComplianceStatus.AT_RISK)
+            out.append(WorkItem("life.due", ngettext(
+                "%(n)d meeting requirement still to meet: its period ends in %(days)d days",
+                "%(n)d meeting requirements still to meet: the first period ends in %(days)d days",
+                len(owed)) % {"n": len(owed), "days": (first.period_end - today).days} + (
+                ngettext(" (%(n)d at risk)", " (%(n)d at risk)", risky) % {"n": risky} if risky else ""),
+                reverse("activities:calendar", args=[first.unit.code]), SOON, len(owed)))
+    if not unit_ids and s.self_member_id and s.own_unit_ids:
+        planned = list(PlannedActivity.objects.filter(
+            plan__unit_id__in=s.own_unit_ids, planned_on__gte=today,
+            planned_on__lte=today + dt.timedelta(days=UPCOMING_DAYS)).order_by("planned_on", "pk")[:20])
+        if planned:
+            nxt = planned[0]
+            out.append(WorkItem("life.upcoming", ngettext(
+                "%(n)d meeting planned in the next %(within)d days: %(kind)s on %(date)s",
+                "%(n)d meetings planned in the next %(within)d days, the next: %(kind)s on %(date)s",
+                len(planned)) % {"n": len(planned), "within": UPCOMING_DAYS, "kind": nxt.get_kind_display(),
+                                 "date": nxt.planned_on.isoformat()},
+                reverse("activities:my"), SOON, len(planned)))
+    board_paths = [p for p in scope.paths_for(user, scope.RECT_ISSUE_ROLES) if p]
+    if board_paths:
+        this = today.replace(day=1)
+        last, earlier = shift_month(this, -1), shift_month(this, -2)
+        rows = {t.month: t for t in ComplianceTally.objects.filter(unit_id=tally.unit_id_of(board_paths[0]),
+                                                                  month__in=[this, last, earlier])}
+        now, before = rows.get(this), rows.get(last)
+        if now is not None and now.at_risk:
+            out.append(WorkItem("life.at_risk_units", ngettext(
+                "%(n)d meeting requirement at risk in your units this month",
+                "%(n)d meeting requirements at risk in your units this month", now.at_risk) % {"n": now.at_risk},
+                reverse("activities:heatmap_home"), SOON, now.at_risk))
+        if before is not None and (before.met or before.missed):
+            rate = 100 * before.met / (before.met + before.missed)
+            prior = rows.get(earlier)
+            if prior is not None and (prior.met or prior.missed):
+                change = rate - 100 * prior.met / (prior.met + prior.missed)
+                moved = _("%(change)+.1f points on the month before") % {"change": change}
+            else:
+                moved = _("no figure for the month before")
+            out.append(WorkItem("life.figures", _(
+                "Organisational life last month: %(rate).1f%% of requirements met (%(moved)s), %(missed)d missed") % {
+                "rate": rate, "moved": moved, "missed": before.missed}, reverse("activities:heatmap_home"), FIGURE))
+    return out

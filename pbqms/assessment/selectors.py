@@ -475,3 +475,99 @@ def item_lookup(codes: list[str]) -> dict[str, tuple[str, str]]:
     for code, title, scheme_id in rows:
         found.setdefault(code, (title, reverse("assessment:scheme", args=[scheme_id])))
     return found
+
+
+# ---- the home page's work list ------------------------------------------------------------------
+
+WORK_SOON_DAYS = 31  # a self-check closing within a month is due soon
+
+
+def work_items(user: Any) -> list[Any]:
+    """Home-page lines (core.work): a branch's self-checks not yet submitted in the running periods,
+    a scorer's periods being scored (branches scored of those assessed, from the stored unit
+    totals) or awaiting publication, a member's own points sheet; one query each."""
+    from django.db.models import IntegerField, Subquery
+    from django.db.models.functions import Coalesce
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from pbqms.core.work import OVERDUE, SOON, TODO, WorkItem
+    from pbqms.orgs import tally
+    from pbqms.orgs.models import UnitTally
+
+    today = clock.today()
+    out: list[WorkItem] = []
+
+    def urgency(ends_on: dt.date) -> str:
+        if ends_on < today:
+            return OVERDUE
+        return SOON if (ends_on - today).days <= WORK_SOON_DAYS else TODO
+
+    s = scope.get_scope(user)
+    self_paths = [p for p in scope.paths_for(user, scope.ASSESS_SELF_ROLES) if p][:1]  # a branch's secretary
+    score_paths = scope.paths_for(user, scope.ASSESS_SCORE_ROLES)
+    member_id = s.self_member_id
+    if not (self_paths or score_paths or member_id):
+        return out
+    # one query: the running periods the user self-checks, scores or collects points in, each with
+    # the user's own sheets and how many branches were scored of those assessed (stored unit totals)
+    uid = tally.unit_id_of(self_paths[0]) if self_paths else 0
+    own = Sheet.objects.filter(period=OuterRef("pk"), unit_id=uid, kind=SheetKind.SELF, member__isnull=True)
+    mine = Sheet.objects.filter(period=OuterRef("pk"), member_id=member_id or 0, kind=SheetKind.SELF)
+    scored = (Sheet.objects.filter(period=OuterRef("pk"), kind=SheetKind.ASSESSOR, status=SheetStatus.SUBMITTED,
+                                   member__isnull=True).order_by().values("period")
+              .annotate(n=Count("unit_id", distinct=True)).values("n")[:1])
+
+    def units_of(kind: str) -> Coalesce:
+        return Coalesce(Subquery(UnitTally.objects.filter(unit_id=OuterRef("plan__owner_id"), key=f"{tally.UNIT}{kind}")
+                                 .values("n")[:1]), 0)
+
+    running = Q(starts_on__lte=today, ends_on__gte=today) | Q(status__in=[PeriodStatus.SCORING, PeriodStatus.REVIEW])
+    wanted = Q(pk__in=[])
+    if self_paths:
+        wanted |= Q(scheme__target_kind=TargetKind.BRANCH, org_path__in=scope._path_prefixes(self_paths[0]),
+                    status__in=[PeriodStatus.OPEN, PeriodStatus.SCORING])
+    if member_id:
+        wanted |= Q(scheme__target_kind=TargetKind.MEMBER, status=PeriodStatus.OPEN)
+    if score_paths:
+        wanted |= scope._prefix_q("org_path", score_paths) & Q(scheme__target_kind=TargetKind.BRANCH, status__in=[
+            PeriodStatus.SCORING, PeriodStatus.REVIEW])
+    periods = list(scope.assessment_runs(user, Period).filter(running, wanted).exclude(kind=PeriodKind.HALF)
+                   .exclude(status=PeriodStatus.PUBLISHED).select_related("scheme")
+                   .annotate(own_pk=Subquery(own.values("pk")[:1]), own_status=Subquery(own.values("status")[:1]),
+                             mine_pk=Subquery(mine.values("pk")[:1]), mine_status=Subquery(mine.values("status")[:1]),
+                             unit_code=Subquery(Unit.objects.filter(pk=uid).values("code")[:1]),
+                             scored=Coalesce(Subquery(scored, output_field=IntegerField()), 0),
+                             assessed=units_of(UnitKind.BRANCH) + units_of(UnitKind.GENERAL_BRANCH))
+                   .order_by("ends_on", "kind", "pk")[:3 * HOME_LIMIT])
+    points: list[Any] = []
+    for p in periods:
+        branch_kind = p.scheme.target_kind == TargetKind.BRANCH
+        if branch_kind and self_paths and p.org_path in scope._path_prefixes(self_paths[0]) and p.unit_code \
+                and p.status in (PeriodStatus.OPEN, PeriodStatus.SCORING) and p.own_status != SheetStatus.SUBMITTED:
+            what = _("%(period)s: self-check not started, closes on %(date)s") if p.own_pk is None else \
+                _("%(period)s: self-check begun but not submitted, closes on %(date)s")
+            url = reverse("assessment:sheet", args=[p.own_pk]) if p.own_pk else \
+                reverse("assessment:open_self", args=[p.pk, p.unit_code])
+            out.append(WorkItem("assess.self", what % {"period": str(p), "date": p.ends_on.isoformat()},
+                                url, urgency(p.ends_on)))
+        if branch_kind and score_paths and scope._covers(score_paths, p.org_path):
+            if p.status == PeriodStatus.REVIEW:
+                out.append(WorkItem("assess.review", _("%(period)s: results under review, waiting to be published")
+                                    % {"period": str(p)}, reverse("assessment:ranking", args=[p.pk]), TODO))
+            elif p.status == PeriodStatus.SCORING and (left := max(0, p.assessed - p.scored)):
+                out.append(WorkItem("assess.score", _("%(period)s: %(left)d of %(total)d branches still to score")
+                                    % {"period": str(p), "left": left, "total": p.assessed},
+                                    reverse("assessment:period", args=[p.pk]), urgency(p.ends_on), left))
+        if not branch_kind and member_id and p.status == PeriodStatus.OPEN and p.mine_status != SheetStatus.SUBMITTED:
+            points.append(p)
+    if points:
+        p = points[0]
+        url = reverse("assessment:sheet", args=[p.mine_pk]) if p.mine_pk else \
+            reverse("assessment:open_member_self", args=[p.pk, member_id])
+        out.append(WorkItem("assess.points", ngettext(
+            "%(n)d points self-assessment open, the first closes on %(date)s",
+            "%(n)d points self-assessments open, the first closes on %(date)s", len(points))
+            % {"n": len(points), "date": p.ends_on.isoformat()}, url, urgency(p.ends_on), len(points)))
+    return out

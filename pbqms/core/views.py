@@ -1,4 +1,4 @@
-"""Home page, and the small helpers every page uses (pagination with a bounded count)."""
+"""Home page (the work list gathered by core.work) and the helpers every page uses (bounded pagination)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from pbqms import scope
+from pbqms.accounts.models import Role
 from pbqms.audit import selectors as audit_selectors
 from pbqms.audit.models import AuditEntry
-from pbqms.members.models import Member, PartyStatus
-from pbqms.orgs import selectors as org_selectors
-from pbqms.orgs.models import UnitKind
+from pbqms.core import work
+from pbqms.members.models import Member
 
 # Counting every row of a huge list costs more than the page itself; beyond this many rows
 # the page says "more than N" and still pages forward.
@@ -122,20 +122,14 @@ def recent_changes(user: Any) -> tuple[list[AuditEntry], str]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The user's work list: what each capability says is due for them (core.work), each line
+    linking to where it is done; the unread messages come from the navigation's count."""
     user = request.user
-    unit_counts = org_selectors.unit_counts(None, user)
-    member_counts = org_selectors.member_counts(None, user)
-    changes, changes_kind = recent_changes(user)
-    roots = org_selectors.roots(user)
-    unit_stats = [(UnitKind(k).label, n) for k, n in unit_counts.items() if n]
-    status_rows = [(PartyStatus(k).label, member_counts.get(k, 0)) for k in PartyStatus.values]
-    party_members = member_counts.get(PartyStatus.FULL, 0) + member_counts.get(PartyStatus.PROBATIONARY, 0)
+    s = scope.get_scope(user)
+    items = work.gather(user)
     return render(request, "core/home.html", {
-        "unit_stats": unit_stats,
-        "status_rows": status_rows,
-        "people_total": sum(member_counts.values()),
-        "party_members": party_members,
-        "changes": changes,
-        "changes_kind": changes_kind,
-        "roots": roots,
+        "items": [i for i in items if i.level != work.FIGURE],
+        "figures": [i for i in items if i.level == work.FIGURE],
+        "has_role": bool(s.is_superuser or s.roles or s.self_member_id or s.group_ids),
+        "role_labels": sorted(str(Role(r).label) for r in s.roles if r in Role.values),
     })

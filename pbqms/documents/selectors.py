@@ -259,3 +259,53 @@ def book(user: Any, unit: Any) -> list[Document]:
                 .select_related("current", "unit").prefetch_related(
                     Prefetch("outgoing", queryset=DocumentLink.objects.select_related("target")))
                 .order_by("tier", "book_part", "order", "number"))
+
+
+# ---- the home page's work list -------------------------------------------------------------------
+
+def work_items(user: Any) -> list[Any]:
+    """Home-page lines (core.work): the to-do page's lists, counted in one query."""
+    from django.urls import reverse
+    from django.utils.translation import ngettext
+
+    from pbqms.core.work import OVERDUE, SOON, TODO, WorkItem, capped_counts
+
+    today = timezone.localdate()
+    r = scope.document_reach(user)
+    asks: dict[str, QuerySet[Any]] = {
+        "to_read": Acknowledgement.objects.filter(user=user, version__status=VersionStatus.PUBLISHED,
+                                                  acknowledged_at__isnull=True)}
+    if r.write:
+        due = PeriodicReview.objects.filter(scope._prefix_q("org_path", r.write), reviewed_on__isnull=True)
+        asks["reviews_late"] = due.filter(due_on__lt=today)
+        asks["reviews_due"] = due.filter(due_on__gte=today, due_on__lte=today + dt.timedelta(days=REVIEW_LEAD_DAYS))
+    if r.review or r.approve:
+        latest = ApprovalStep.objects.filter(version=OuterRef("pk"), kind=StepKind.REVIEW).order_by("-at", "-id")
+        in_review = DocumentVersion.objects.filter(status=VersionStatus.IN_REVIEW).exclude(author=user).annotate(
+            last_review=Subquery(latest.values("decision")[:1]))
+        passed = Q(last_review=StepDecision.PASS)
+        if r.review:
+            asks["to_review"] = in_review.filter(scope._prefix_q("org_path", r.review)).filter(
+                ~passed | Q(last_review__isnull=True))
+        if r.approve:
+            asks["to_approve"] = in_review.filter(scope._prefix_q("org_path", r.approve)).filter(passed)
+    counted = capped_counts(asks)
+    todo_url = reverse("documents:todo")
+    lines = {
+        "to_read": (SOON, lambda n: ngettext("%(n)d document to read and acknowledge",
+                                             "%(n)d documents to read and acknowledge", n)),
+        "reviews_late": (OVERDUE, lambda n: ngettext("%(n)d periodic document review is overdue",
+                                                     "%(n)d periodic document reviews are overdue", n)),
+        "reviews_due": (SOON, lambda n: ngettext("%(n)d periodic document review falls due soon",
+                                                 "%(n)d periodic document reviews fall due soon", n)),
+        "to_review": (TODO, lambda n: ngettext("%(n)d document version waits for your review",
+                                               "%(n)d document versions wait for your review", n)),
+        "to_approve": (TODO, lambda n: ngettext("%(n)d document version waits for your approval",
+                                                "%(n)d document versions wait for your approval", n)),
+    }
+    out: list[WorkItem] = []
+    for key, (level, text) in lines.items():
+        n, more = counted.get(key, (0, False))
+        if n:
+            out.append(WorkItem(f"docs.{key}", text(n) % {"n": n}, todo_url, level, n, more))
+    return out

@@ -264,3 +264,64 @@ def dashboard(user: Any, unit: Unit, year: int) -> tuple[Row, list[Row], bool]:
              for uid in ids}
     top = Row(unit, counts.get(unit.pk, {}), party[unit.pk])
     return top, [Row(c, counts.get(c.pk, {}), party[c.pk]) for c in children], more
+
+
+# ---- the home page's work list -------------------------------------------------------------------
+
+def work_items(user: Any) -> list[Any]:
+    """Home-page lines (core.work): a branch's member targets awaiting approval (one query), the
+    responsibility letters waiting for the user's signature and a member's own targets sent back
+    for changes (one query together)."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from pbqms.accounts.models import Role
+    from pbqms.core.work import SOON, TODO, WorkItem, capped_counts
+
+    from .models import LetterState, ResponsibilityLetter
+
+    year = current_year()
+    s = scope.get_scope(user)
+    out: list[WorkItem] = []
+    branch_paths = [p for p in scope.paths_for(user, {Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE}) if p]
+    if branch_paths:
+        codes = list(scope.member_targets(user).filter(
+            scope._prefix_q("org_path", branch_paths), year=year, part=TargetPart.INDIVIDUAL,
+            state=ReviewState.PROPOSED).exclude(member_id=s.self_member_id or 0)
+            .order_by("org_path", "pk").values_list("unit__code", flat=True)[:100])
+        if codes:
+            out.append(WorkItem("obj.review", ngettext(
+                "%(n)d member target awaits your approval", "%(n)d member targets await your approval",
+                len(codes)) % {"n": len(codes)},
+                reverse("objectives:member_targets", args=[codes[0]]) + "?" + urlencode(
+                    {"state": ReviewState.PROPOSED}), SOON, len(codes)))
+    asks: dict[str, QuerySet[Any]] = {}
+    letters = ResponsibilityLetter.objects.filter(state=LetterState.DRAFT)
+    if committee := [p for p in scope.paths_for(user, {Role.COMMITTEE_SECRETARY}) if p]:
+        asks["committee"] = letters.filter(scope._prefix_q("org_path", committee), committee_signed_at__isnull=True)
+    if branch := [p for p in scope.paths_for(user, {Role.BRANCH_SECRETARY}) if p]:
+        asks["branch"] = letters.filter(org_path__in=branch, branch_signed_at__isnull=True)
+    if s.self_member_id:
+        asks["returned"] = MemberTarget.objects.filter(member_id=s.self_member_id, year=year,
+                                                       state=ReviewState.RETURNED)
+        asks["mine"] = MemberTarget.objects.filter(member_id=s.self_member_id, year=year)
+    counted = capped_counts(asks)
+    to_sign = counted.get("committee", (0, False))[0] + counted.get("branch", (0, False))[0]
+    if to_sign:
+        out.append(WorkItem("obj.sign", ngettext(
+            "%(n)d responsibility letter awaits your signature", "%(n)d responsibility letters await your signature",
+            to_sign) % {"n": to_sign}, reverse("objectives:letters") + "?" + urlencode(
+                {"year": year, "state": LetterState.DRAFT}), TODO, to_sign))
+    if n := counted.get("returned", (0, False))[0]:
+        out.append(WorkItem("obj.returned", ngettext(
+            "%(n)d of your targets was sent back for changes", "%(n)d of your targets were sent back for changes",
+            n) % {"n": n}, reverse("objectives:mine"), SOON, n))
+    if "mine" in counted:
+        n = counted["mine"][0]
+        out.append(WorkItem("obj.mine", ngettext(
+            "Your targets for %(year)d: %(n)d", "Your targets for %(year)d: %(n)d", n) % {"year": year, "n": n}
+            if n else _("You have no targets for %(year)d yet: propose yours") % {"year": year},
+            reverse("objectives:mine"), TODO, n))
+    return out

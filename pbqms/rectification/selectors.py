@@ -318,3 +318,95 @@ def unit_totals(user: Any, unit: Unit, year: int) -> dict[str, Any] | None:
     if not scope.covers_path(user, unit.path):
         return None
     return stats.read([unit.pk], year)[unit.pk]
+
+
+# ---- the home page's work list ----------------------------------------------------------------
+
+SOON_DAYS = 14  # a deadline within this many days is "due soon"
+
+
+def work_items(user: Any) -> list[Any]:
+    """Home-page lines (core.work): a responding branch's overdue and due-soon notices and its
+    preventive actions; an issuer's feedback to verify, drafts, and the overdue findings of its
+    subtree by unit (from the stored totals); at most four queries."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from pbqms.core.work import FIGURE, OVERDUE, SOON, TODO, WorkItem, capped_counts
+
+    today = clock.today()
+    out: list[WorkItem] = []
+    s = scope.get_scope(user)
+    notices_url = reverse("rectification:notices")
+    respond_paths = scope.paths_for(user, scope.RECT_RESPOND_ROLES)
+    if respond_paths:
+        owed = list(notices(user).filter(scope._prefix_q("org_path", respond_paths), status__in=OWED_NOTICE,
+                                         deadline__lte=today + dt.timedelta(days=SOON_DAYS))
+                    .only("pk", "deadline", "number", "title").order_by("deadline", "pk")[:100])
+        late = [n for n in owed if n.deadline < today]
+        soon = [n for n in owed if n.deadline >= today]
+        if late:
+            days = (today - late[0].deadline).days
+            out.append(WorkItem(
+                "rect.overdue", ngettext(
+                    "%(n)d rectification notice is overdue (the oldest by %(days)d days): answer it",
+                    "%(n)d rectification notices are overdue (the oldest by %(days)d days): answer them",
+                    len(late)) % {"n": len(late), "days": days},
+                reverse("rectification:notice", args=[late[0].pk]) if len(late) == 1
+                else f"{notices_url}?{urlencode({'overdue': 'on'})}", OVERDUE, len(late)))
+        if soon:
+            days = (soon[0].deadline - today).days
+            out.append(WorkItem(
+                "rect.soon", ngettext(
+                    "%(n)d rectification notice is due within %(within)d days (the next in %(days)d days)",
+                    "%(n)d rectification notices are due within %(within)d days (the next in %(days)d days)",
+                    len(soon)) % {"n": len(soon), "within": SOON_DAYS, "days": days},
+                reverse("rectification:notice", args=[soon[0].pk]) if len(soon) == 1
+                else reverse("rectification:todo"), SOON, len(soon)))
+    issue_paths = scope.paths_for(user, scope.RECT_ISSUE_ROLES)
+    asks: dict[str, QuerySet[Any]] = {}
+    if issue_paths:
+        mine = notices(user).filter(scope._prefix_q("org_path", issue_paths)).exclude(unit_id__in=s.role_unit_ids)
+        asks["verify"] = mine.filter(status=NoticeStatus.ANSWERED)
+        asks["drafts"] = mine.filter(status=NoticeStatus.DRAFT)
+    if s.user_id:
+        asks["preventive"] = PreventiveAction.objects.filter(
+            owner_id=s.user_id, status__in=(PreventiveStatus.PROPOSED, PreventiveStatus.OPEN))
+    counted = capped_counts(asks)
+    if n := counted.get("verify", (0, False))[0]:
+        out.append(WorkItem("rect.verify", ngettext(
+            "%(n)d feedback form waits for your verification", "%(n)d feedback forms wait for your verification",
+            n) % {"n": n}, f"{notices_url}?{urlencode({'status': NoticeStatus.ANSWERED})}", TODO, n,
+            counted["verify"][1]))
+    if n := counted.get("drafts", (0, False))[0]:
+        out.append(WorkItem("rect.drafts", ngettext(
+            "%(n)d draft notice not yet issued", "%(n)d draft notices not yet issued", n) % {"n": n},
+            f"{notices_url}?{urlencode({'status': NoticeStatus.DRAFT})}", TODO, n, counted["drafts"][1]))
+    if n := counted.get("preventive", (0, False))[0]:
+        out.append(WorkItem("rect.preventive", ngettext(
+            "%(n)d preventive action is yours to carry out", "%(n)d preventive actions are yours to carry out",
+            n) % {"n": n}, f"{reverse('rectification:preventive_list')}?{urlencode({'status': 'live'})}",
+            TODO, n, counted["preventive"][1]))
+    if issue_paths:
+        top = _top_unit_ids(issue_paths)[:1] if "" not in issue_paths else []
+        if top:  # the first subtree's stored totals: what its dashboard opens with
+            year = today.year
+            kids = scope.units(user).filter(parent_id=top[0], dissolved_on__isnull=True)
+            worst = stats.top_units(kids, year, 3)
+            own = stats.read(top, year, items=False)[top[0]]
+            board = reverse("rectification:dashboard_home")
+            late_units = [(u, u.rect_o) for u in worst if u.rect_o]
+            if own["overdue"]:
+                out.append(WorkItem("rect.overdue_units", _(
+                    "Overdue findings in %(year)d: %(n)d — most at %(units)s") % {
+                    "year": year, "n": own["overdue"],
+                    "units": _(", ").join(f"{u.name} {n}" for u, n in late_units) or "—"},
+                    board, OVERDUE, own["overdue"]))
+            out.append(WorkItem("rect.figures", _(
+                "Rectification in %(year)d: %(live)d open, %(closed)d closed, on time %(rate)s") % {
+                "year": year, "live": own["live"], "closed": own["closed"],
+                "rate": "—" if own["ontime_rate"] is None else f"{own['ontime_rate']:.1f}%"},
+                board, FIGURE))
+    return out
