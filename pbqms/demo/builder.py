@@ -42,6 +42,7 @@ ACCOUNTS: list[tuple[str, str, str, str]] = [
     ("admin", Role.COMMITTEE_ADMIN, MINE_CODE, "系统管理员（超级用户）"),
     ("committee", Role.COMMITTEE_SECRETARY, MINE_CODE, "矿党委书记"),
     ("assessor", Role.DEPARTMENT_STAFF, MINE_CODE, "政治工作部干事（考核）"),
+    ("minister", Role.DEPARTMENT_STAFF, MINE_CODE, "政治工作部部长（文件审核）"),
     ("auditor", Role.INTERNAL_AUDITOR, MINE_CODE, "内审员"),
     ("branch01", Role.BRANCH_SECRETARY, "B01", "综采一区党支部书记"),
     ("organiser01", Role.BRANCH_COMMITTEE, "B01", "综采一区党支部组织委员"),
@@ -284,6 +285,10 @@ def _committees(gen: Generator, mine: Unit, branches: list[_Branch]) -> None:
                          (b11[2], CommitteeRoleKind.PUBLICITY), (b12[0], CommitteeRoleKind.MEMBER),
                          (b12[1], CommitteeRoleKind.MEMBER)]:
         member_services.assign_committee_role(None, member, mine, role, started_on=mine_term)
+    # The office general branch (机关党总支) is led by the head of the political-work department: its
+    # secretary signs the general branch's responsibility letter.
+    office = Unit.objects.get(code="Z01")
+    member_services.assign_committee_role(None, b11[2], office, CommitteeRoleKind.SECRETARY, started_on=mine_term)
 
 
 def _accounts(branches: list[_Branch]) -> None:
@@ -298,7 +303,7 @@ def _accounts(branches: list[_Branch]) -> None:
                        .values_list("pk", flat=True))
     plain = next(m for m in b01.party if m.status == PartyStatus.FULL and m.pk not in on_committee
                  and m.group_id == g1.pk)
-    people = {"admin": b12[3], "committee": b11[0], "assessor": b11[3], "auditor": b12[2],
+    people = {"admin": b12[3], "committee": b11[0], "assessor": b11[3], "minister": b11[2], "auditor": b12[2],
               "branch01": secretary, "organiser01": organiser, "group01": leader, "member01": plain}
     units = {u.code: u for u in Unit.objects.filter(code__in={a[2] for a in ACCOUNTS})}
     for username, role, code, _what in ACCOUNTS:

@@ -2,7 +2,11 @@
 the manual, three procedures, two work instructions, 18 regulations in the book's three blocks
 and their record forms; a version history (some documents in their 2nd or 3rd version), one
 abolished regulation, one draft in review, one draft being written, periodic reviews due and
-overdue, and acknowledgements (most read, some not)."""
+overdue, and acknowledgements (most read, some not).
+
+Three hands sign every version: the department's officer writes it (编制), the head of the
+political-work department reviews it (审核) and the committee secretary approves it (批准); each
+step runs as of its own day (pbqms.core.clock), the approval before the version takes force."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from pbqms.accounts.models import User
+from pbqms.core import clock
 from pbqms.orgs.models import Unit
 
 from . import circulation, seed_texts, services
@@ -36,8 +41,9 @@ class _Demo:
     def __init__(self, log: Callable[[str], None]) -> None:
         self.log = log
         self.mine = Unit.objects.get(code="QYZ")
-        self.writer = User.objects.get(username="assessor")
-        self.approver = User.objects.get(username="committee")
+        self.writer = User.objects.get(username="assessor")  # 政治工作部干事: 编制
+        self.reviewer = User.objects.get(username="minister")  # 政治工作部部长: 审核
+        self.approver = User.objects.get(username="committee")  # 党委书记: 批准
         self.today = timezone.localdate()
         self.docs: dict[str, Document] = {}
 
@@ -55,10 +61,14 @@ class _Demo:
     def publish(self, doc: Document, days_ago: int) -> DocumentVersion:
         version = services.open_version(doc)
         assert version is not None
-        services.submit(self.writer, version)
-        services.review(self.approver, version, passed=True, comment="内容符合实际，同意提交批准。")
-        services.approve(self.approver, version, comment="同意发布施行。")
-        version = services.publish(self.writer, version, effective_from=self.day(days_ago))
+        with clock.as_of(self.day(days_ago + 7)):
+            services.submit(self.writer, version)
+        with clock.as_of(self.day(days_ago + 5)):
+            services.review(self.reviewer, version, passed=True, comment="内容符合实际，同意提交批准。")
+        with clock.as_of(self.day(days_ago + 2)):
+            services.approve(self.approver, version, comment="同意发布施行。")
+        with clock.as_of(self.day(days_ago)):
+            version = services.publish(self.writer, version, effective_from=self.day(days_ago))
         sent = timezone.now() - dt.timedelta(days=days_ago)
         Acknowledgement.objects.filter(version=version).update(sent_at=sent)
         DocumentVersion.objects.filter(pk=version.pk).update(published_at=sent)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pbqms.orgs.models import Unit
@@ -242,6 +243,18 @@ class DocumentVersion(models.Model):
     def is_in_force(self) -> bool:
         return self.status == VersionStatus.PUBLISHED
 
+    def hands(self, steps: Any = None) -> dict[str, Any]:
+        """The three hands of the version (编制、审核、批准): its author, and the reviewer and approver
+        whose passing steps stand (the last of each kind), with their dates. Reads `steps` through
+        `.all()`, so a prefetch of ``steps__actor`` serves a whole list."""
+        passed = [s for s in (self.steps.all() if steps is None else steps) if s.decision == StepDecision.PASS]
+        review = next((s for s in reversed(passed) if s.kind == StepKind.REVIEW), None)
+        approve = next((s for s in reversed(passed) if s.kind == StepKind.APPROVE), None)
+        return {"author": self.author, "reviewer": review.actor if review else None,
+                "reviewed_on": timezone.localdate(review.at) if review else None,
+                "approver": approve.actor if approve else None,
+                "approved_on": timezone.localdate(approve.at) if approve else None}
+
     def sections(self) -> list[tuple[str, str, str]]:
         """(field, label, text) of each non-empty section, in the document's order."""
         names = dict(section_labels())
@@ -276,7 +289,7 @@ class ApprovalStep(models.Model):
                               verbose_name=_("by"))
     role = models.CharField(_("role"), max_length=30, blank=True)
     comment = models.TextField(_("comment"), blank=True)
-    at = models.DateTimeField(_("time"), auto_now_add=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)  # services pass clock.now()
 
     class Meta:
         verbose_name = _("approval step (审批记录)")

@@ -82,6 +82,13 @@ def version_or_404(user: Any, document: Document, number: int | str) -> Document
     raise Http404
 
 
+def hands(version: DocumentVersion | None, steps: list[Any] | None = None) -> dict[str, Any] | None:
+    """编制、审核、批准 of a version: from its `steps` if fetched already, else one query."""
+    if version is None:
+        return None
+    return version.hands(steps_of(version) if steps is None else steps)
+
+
 def steps_of(version: DocumentVersion) -> list[Any]:
     return list(version.steps.select_related("actor").order_by("at", "id"))
 
@@ -256,8 +263,9 @@ def book(user: Any, unit: Any) -> list[Document]:
     """The unit's work-instruction book: its documents in force (owned by the unit itself), in the
     order of the book's parts, with their current versions."""
     return list(scope.documents(user).filter(unit=unit, current__isnull=False, abolished_on__isnull=True)
-                .select_related("current", "unit").prefetch_related(
-                    Prefetch("outgoing", queryset=DocumentLink.objects.select_related("target")))
+                .select_related("current__author", "unit").prefetch_related(
+                    Prefetch("outgoing", queryset=DocumentLink.objects.select_related("target")),
+                    Prefetch("current__steps", queryset=ApprovalStep.objects.select_related("actor")))
                 .order_by("tier", "book_part", "order", "number"))
 
 

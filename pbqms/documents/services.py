@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from pbqms import scope
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
+from pbqms.core import clock
 from pbqms.orgs.models import Unit
 
 from . import search
@@ -44,12 +45,15 @@ from .models import (
     StepKind,
     Tier,
     VersionStatus,
+    section_labels,
 )
 
 DRAFT_FIELDS = ("title", "change_summary") + SECTION_FIELDS + FIVE_W_FIELDS
 DOCUMENT_FIELDS = ("book_part", "order", "review_interval_months", "assessment_items", "include_subtree")
 OPEN_STATUSES = (VersionStatus.DRAFT, VersionStatus.IN_REVIEW, VersionStatus.APPROVED)
 PATTERN_FIELDS = {"seq", "year", "unit"}
+# The four sections every procedure (程序文件) carries: 目的、范围、职责、工作程序.
+PROCEDURE_SECTIONS = ("purpose", "scope_text", "duties", "procedure")
 PATTERN_LITERAL = re.compile(r"^[A-Za-z0-9\-_./()（）〔〕\[\]\u4e00-\u9fff]*$")
 
 
@@ -58,7 +62,7 @@ def _user(actor: Any) -> Any:
 
 
 def _today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 # ---- numbering ----------------------------------------------------------------------------
@@ -359,7 +363,15 @@ def submit(actor: Any, version: DocumentVersion) -> DocumentVersion:
         raise ValidationError(_("Say what changed and why before submitting a new version."))
     if not any(getattr(version, f).strip() for f in SECTION_FIELDS):
         raise ValidationError(_("The draft has no text yet."))
-    version.submitted_at = timezone.now()
+    if version.document.tier == Tier.PROCEDURE:
+        missing = [str(label) for f, label in section_labels() if f in PROCEDURE_SECTIONS
+                   and not getattr(version, f).strip()]
+        if missing:
+            raise ValidationError(
+                _("A procedure goes for review only with its four sections (purpose, scope, duties, working "
+                  "procedure); missing: %(sections)s.") % {"sections": _(", ").join(missing)},
+                code="procedure_sections")
+    version.submitted_at = clock.now()
     _move(actor, version, VersionStatus.IN_REVIEW, AuditAction.SUBMIT)
     return version
 
@@ -383,7 +395,7 @@ def review(actor: Any, version: DocumentVersion, *, passed: bool, comment: str =
     if not passed and not comment:
         raise ValidationError(_("Say why the draft goes back."))
     step = ApprovalStep.objects.create(
-        version=version, org_path=version.org_path, kind=StepKind.REVIEW,
+        version=version, org_path=version.org_path, kind=StepKind.REVIEW, at=clock.now(),
         decision=StepDecision.PASS if passed else StepDecision.RETURN, actor=_user(actor), comment=comment,
         role=scope.document_role_on(actor, version.org_path, scope.DOCUMENT_REVIEW_ROLES))
     if passed:
@@ -393,9 +405,8 @@ def review(actor: Any, version: DocumentVersion, *, passed: bool, comment: str =
     return step
 
 
-def _passed_review(version: DocumentVersion) -> bool:
-    last = version.steps.filter(kind=StepKind.REVIEW).order_by("-at", "-id").first()
-    return last is not None and last.decision == StepDecision.PASS
+def _last_review(version: DocumentVersion) -> ApprovalStep | None:
+    return version.steps.filter(kind=StepKind.REVIEW).order_by("-at", "-id").first()
 
 
 @transaction.atomic
@@ -408,10 +419,15 @@ def approve(actor: Any, version: DocumentVersion, *, comment: str = "") -> Appro
     if version.status != VersionStatus.IN_REVIEW:
         raise ValidationError(_("Only a version in review can be approved; this one is %(status)s.")
                               % {"status": version.get_status_display()})
-    if not _passed_review(version):
+    last = _last_review(version)
+    if last is None or last.decision != StepDecision.PASS:
         raise ValidationError(_("The version has not passed review yet."))
+    if actor is not None and last.actor_id is not None and last.actor_id == actor.pk:
+        raise ValidationError(_("Three hands: a version is written, reviewed and approved by three different "
+                                "people. You reviewed this version, so another approver must approve it."),
+                              code="three_hands")
     step = ApprovalStep.objects.create(
-        version=version, org_path=version.org_path, kind=StepKind.APPROVE, decision=StepDecision.PASS,
+        version=version, org_path=version.org_path, kind=StepKind.APPROVE, decision=StepDecision.PASS, at=clock.now(),
         actor=_user(actor), comment=comment.strip(),
         role=scope.document_role_on(actor, version.org_path, scope.DOCUMENT_APPROVE_ROLES))
     _move(actor, version, VersionStatus.APPROVED, AuditAction.APPROVE, note=comment)
@@ -443,8 +459,14 @@ def publish(actor: Any, version: DocumentVersion, *, effective_from: dt.date | N
     effective_from = effective_from or today
     if effective_from < today - dt.timedelta(days=366):
         raise ValidationError(_("The effective date lies too far in the past."))
+    approved_on = timezone.localdate(approver_of(version).at)  # type: ignore[union-attr]
+    if effective_from < approved_on:
+        raise ValidationError(_("A version cannot take force before it is approved: approved on %(a)s, the "
+                                "effective date %(d)s is earlier.") % {"a": approved_on.isoformat(),
+                                                                      "d": effective_from.isoformat()},
+                              code="before_approval")
     version.status = VersionStatus.PUBLISHED
-    version.published_at = timezone.now()
+    version.published_at = clock.now()
     version.published_by = actor if getattr(actor, "pk", None) else None
     version.effective_from = effective_from
     version.save(update_fields=["status", "published_at", "published_by", "effective_from", "updated_at"])

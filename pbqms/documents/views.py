@@ -94,6 +94,7 @@ def document_context(request: HttpRequest, document: Document, version: Document
         if can_edit:
             ack_counts = agg
             unread = list(selectors.acknowledgements(version, unread_only=True)[:30])
+    steps = selectors.steps_of(version) if version else []
     review = PeriodicReview.objects.filter(document=document, reviewed_on__isnull=True).first() \
         if document.current_id and not document.is_abolished else None
     today = timezone.localdate()
@@ -102,7 +103,8 @@ def document_context(request: HttpRequest, document: Document, version: Document
         "version": version,
         "versions": versions,
         "open_version": open_version,
-        "steps": selectors.steps_of(version) if version and can_edit else [],
+        "steps": steps if can_edit else [],
+        "hands": selectors.hands(version, steps),
         "outgoing": outgoing,
         "incoming": incoming,
         "attachments": _attachments(version),

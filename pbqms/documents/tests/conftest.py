@@ -1,6 +1,6 @@
 """Fixtures of the documents tests: a mine regulation of SUB1 that applies to SUB1's whole subtree,
-published through the whole flow (drafted by department staff, reviewed and approved by the
-committee secretary), and an outside one of SUB2."""
+published through the whole flow (drafted by department staff, reviewed by the committee admin
+and approved by the committee secretary: three hands), and an outside one of SUB2."""
 
 from __future__ import annotations
 
@@ -19,10 +19,16 @@ TEXT = {
 }
 
 
-def publish_flow(doc, writer, approver, **publish_kw):
+def publish_flow(doc, writer, approver, reviewer=None, **publish_kw):
+    """Submit, review, approve and publish the latest version. Three hands: the reviewer is the
+    committee admin of the `users` fixture unless given (None actors for system-made documents)."""
+    from pbqms.accounts.models import User
+
+    if reviewer is None and approver is not None:
+        reviewer = User.objects.get(username="u_committee_admin")
     version = doc.versions.order_by("-number").first()
     services.submit(writer, version)
-    services.review(approver, version, passed=True, comment="同意")
+    services.review(reviewer, version, passed=True, comment="同意")
     services.approve(approver, version, comment="批准")
     return services.publish(writer, version, **publish_kw)
 

@@ -124,6 +124,8 @@ def test_draft_review_approve_publish(page, users, tree):
     page.get_by_role("button", name="创建").click()
     page.wait_for_selector("textarea[name=purpose]")
     page.fill("textarea[name=purpose]", "规范发展党员工作，保证新党员质量。")
+    page.fill("textarea[name=scope_text]", "适用于各党支部发展党员工作。")
+    page.fill("textarea[name=duties]", "党支部书记负责组织实施；组织委员负责材料。")
     page.fill("textarea[name=procedure]", "一、受理入党申请。\n二、一个月内谈话。")
     page.fill("textarea[name=who]", "党支部书记、培养联系人")
     page.wait_for_selector("#draft-status:has-text('已于')")  # htmx saved it
@@ -134,12 +136,14 @@ def test_draft_review_approve_publish(page, users, tree):
     page.wait_for_selector(".flow-card")
     version.refresh_from_db()
     assert version.status == VersionStatus.IN_REVIEW
-    # the author may not review; the committee secretary reviews, approves and publishes
-    sign_in(page, "u_committee_secretary")
+    # three hands: the author may not review; the committee admin reviews, the secretary approves
+    sign_in(page, "u_committee_admin")
     page.goto(page.base + "/documents/todo/")
     page.locator(".todo-review a").first.click()
     page.get_by_role("button", name="提交审核意见").click()
     page.wait_for_selector(".flow-card")
+    sign_in(page, "u_committee_secretary")
+    page.goto(page.base + f"/documents/{version.document_id}/")
     page.get_by_role("link", name="批准").click()
     shot(page, "approve")
     page.get_by_role("button", name="批准").click()

@@ -41,7 +41,7 @@ def test_list_and_detail_within_bounded_queries(client, tree, users, regulation,
 
 def test_member_reads_the_regulation_and_confirms(client, tree, users, regulation, django_assert_max_num_queries):
     login(client, users, Role.MEMBER)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):  # + the version's steps, for its three hands (#22.10)
         r = client.get(regulation.get_absolute_url())
     assert "我已阅读" in r.content.decode()
     r = client.post(reverse("documents:acknowledge", args=[regulation.pk]))
@@ -93,8 +93,9 @@ def test_the_whole_flow_over_http(client, tree, users):
     r = client.post(reverse("documents:draft", args=[doc.pk]), {"title": "发展党员控制程序", **TEXT, "then": "submit"})
     version.refresh_from_db()
     assert version.status == VersionStatus.IN_REVIEW and version.author == staff
-    login(client, users, Role.COMMITTEE_SECRETARY)
+    login(client, users, Role.COMMITTEE_ADMIN)
     client.post(reverse("documents:review", args=[doc.pk]), {"decision": "pass", "comment": "好"})
+    login(client, users, Role.COMMITTEE_SECRETARY)
     client.post(reverse("documents:approve", args=[doc.pk]), {"comment": ""})
     r = client.post(reverse("documents:publish", args=[doc.pk]), {"effective_from": ""})
     assert r.status_code == 302
