@@ -7,6 +7,7 @@ credentials, 403 inside scope without the right, 404 outside scope, 422 when a r
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -30,6 +31,31 @@ class _Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # Chinese names stay readable in the raw JSON
 
 
+def _docs_for_users(view):  # type: ignore[no-untyped-def]
+    """The OpenAPI document and the interactive docs: public only where PBQMS_PUBLIC_API_DOCS is on
+    (a development machine); elsewhere a signed-in session or a valid bearer token is needed."""
+    from functools import wraps
+
+    from django.http import JsonResponse
+    from django.shortcuts import redirect
+    from django.urls import reverse
+
+    from pbqms.accounts.services import user_for_token
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not settings.PBQMS_PUBLIC_API_DOCS and not request.user.is_authenticated:
+            header = request.headers.get("Authorization", "")
+            key = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            if not (key and user_for_token(key)):
+                if request.path.endswith("openapi.json"):
+                    return JsonResponse({"detail": _("Sign in first: send a valid API token.")}, status=401)
+                return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 api = NinjaAPI(
     title="PBQMS API",
     version="1",
@@ -40,6 +66,7 @@ api = NinjaAPI(
     # Swagger UI from ninja's own static files (ninja is in INSTALLED_APPS); no validator badge,
     # which would call validator.swagger.io: the system runs on isolated intranets.
     docs=Swagger(settings={"validatorUrl": None}),
+    docs_decorator=_docs_for_users,
     renderer=_Renderer(),
 )
 

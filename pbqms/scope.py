@@ -40,7 +40,15 @@ MEMBER_WRITE_ROLES = set(getattr(settings, "PBQMS_MEMBER_WRITE_ROLES", UNIT_WRIT
 ID_NUMBER_ROLES = set(getattr(settings, "PBQMS_ID_NUMBER_ROLES", {
     Role.COMMITTEE_ADMIN, Role.DEPARTMENT_STAFF,
 }))
-AUDIT_LOG_ROLES = {Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN}
+# The audit trail is read by the committee and by internal auditors (内审员), each over their subtree.
+AUDIT_LOG_ROLES = set(getattr(settings, "PBQMS_AUDIT_LOG_ROLES", {
+    Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN, Role.INTERNAL_AUDITOR,
+}))
+# Internal auditors read their subtree but write nothing through the capabilities built so far:
+# they record audit findings through audits (an app still to come), never directly; they run no
+# assessment, upload no file and build no bulletin (DOMAIN.md). Roles that read a subtree AND
+# record work in it:
+SUBTREE_WORK_ROLES: set[str] = set(SUBTREE_READ_ROLES - {Role.INTERNAL_AUDITOR})
 
 
 @dataclass(frozen=True)
@@ -299,16 +307,22 @@ def can_read_audit_log(user: Any) -> bool:
     return s.is_superuser or bool(s.roles & AUDIT_LOG_ROLES)
 
 
+def audit_log_paths(user: Any) -> tuple[str, ...]:
+    """The subtrees whose audit trail the user reads: where they hold an audit-log role."""
+    return paths_for(user, AUDIT_LOG_ROLES)
+
+
 def audit_entries(user: Any) -> QuerySet[Any]:
-    """The audit log an admin may search: entries about records in their subtree."""
+    """The audit log a committee member or an internal auditor may search: entries about records
+    in the subtrees where they hold that role."""
     from pbqms.audit.models import AuditEntry
 
     s = get_scope(user)
     if s.is_superuser:
         return AuditEntry.objects.all()
-    if not can_read_audit_log(user):
+    paths = audit_log_paths(user)
+    if not paths:
         return AuditEntry.objects.none()
-    paths = tuple(p for p in s.read_paths)
     return AuditEntry.objects.filter(_prefix_q("org_path", paths))
 
 
@@ -352,7 +366,8 @@ def role_codes(user: User) -> frozenset[str]:
 RECT_ISSUE_ROLES = set(getattr(settings, "PBQMS_RECT_ISSUE_ROLES", {
     Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN, Role.DEPARTMENT_STAFF,
 }))
-RECT_FINDING_ROLES = set(getattr(settings, "PBQMS_RECT_FINDING_ROLES", RECT_ISSUE_ROLES | {Role.INTERNAL_AUDITOR}))
+# Internal auditors are not among them: their findings will come through audits (DOMAIN.md).
+RECT_FINDING_ROLES = set(getattr(settings, "PBQMS_RECT_FINDING_ROLES", RECT_ISSUE_ROLES))
 RECT_RESPOND_ROLES = set(getattr(settings, "PBQMS_RECT_RESPOND_ROLES", {
     Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE,
 }))
@@ -402,6 +417,11 @@ def rect_is_issuer(user: Any) -> bool:
     return bool(paths_for(user, RECT_FINDING_ROLES))
 
 
+def rect_reads_ledger(user: Any) -> bool:
+    """Issuers, responders and internal auditors (who read the loop without taking a step in it)."""
+    return rect_is_issuer(user) or rect_is_responder(user) or bool(paths_for(user, {str(Role.INTERNAL_AUDITOR)}))
+
+
 def rect_is_responder(user: Any) -> bool:
     return bool(paths_for(user, RECT_RESPOND_ROLES))
 
@@ -434,10 +454,12 @@ def file_or_404(user: Any, token: Any) -> Any:
 
 
 def can_upload_in(user: Any, unit: Unit) -> bool:
-    """Upload a file for a record of `unit` ahead of the record (files:upload): the unit lies in one's
-    read subtrees (the roles that record work there) or is a group one leads."""
+    """Upload a file for a record of `unit` ahead of the record (files:upload): the unit lies in a
+    subtree where one records work (every subtree reader but the internal auditor, who only reads)
+    or is a group one leads."""
     s = get_scope(user)
-    return s.is_superuser or _covers(s.read_paths, unit.path) or unit.pk in s.group_ids
+    return (s.is_superuser or _covers(paths_for(user, SUBTREE_WORK_ROLES), unit.path)
+            or unit.pk in s.group_ids)
 
 
 def pending_files(user: Any, tokens: Any) -> QuerySet[Any]:
@@ -999,6 +1021,13 @@ def assessment_reads_whole(user: Any, path: str) -> bool:
     linkage export and the period's item figures over all units are theirs."""
     s = get_scope(user)
     return s.is_superuser or _covers(s.read_paths, path)
+
+
+def can_issue_bulletin(user: Any, period: Any) -> bool:
+    """Build (queue) a period's bulletin: those who manage the assessment of the period's owner —
+    not a reader such as an internal auditor."""
+    s = get_scope(user)
+    return s.is_superuser or _covers(paths_for(user, ASSESS_MANAGE_ROLES), period.org_path)
 
 
 def can_see_unpublished_results(user: Any, period: Any) -> bool:

@@ -149,9 +149,16 @@ AUTH_PASSWORD_VALIDATORS = [
 # 等保2.0 三级 login protection; each is a setting.
 LOGIN_LOCKOUT_ATTEMPTS = _env_int("PBQMS_LOCKOUT_ATTEMPTS", 5)
 LOGIN_LOCKOUT_MINUTES = _env_int("PBQMS_LOCKOUT_MINUTES", 15)
+# Per client address, across every username: after this many failed sign-ins within the window the
+# address is refused (429) until the window has passed — alongside the per-account lockout above.
+LOGIN_CLIENT_ATTEMPTS = _env_int("PBQMS_CLIENT_ATTEMPTS", 20)
+LOGIN_CLIENT_WINDOW_MINUTES = _env_int("PBQMS_CLIENT_WINDOW_MINUTES", 15)
 SESSION_IDLE_MINUTES = _env_int("PBQMS_SESSION_IDLE_MINUTES", 30)
 PASSWORD_MAX_AGE_DAYS = _env_int("PBQMS_PASSWORD_MAX_AGE_DAYS", 90)  # 0 disables expiry
 API_TOKEN_DAYS = _env_int("PBQMS_API_TOKEN_DAYS", 7)
+# The OpenAPI document and the interactive docs (/api/v1/docs): public only on a development
+# machine; in production a signed-in user (or a bearer token) is needed.
+PBQMS_PUBLIC_API_DOCS = _env_bool("PBQMS_PUBLIC_API_DOCS", DEBUG and not PRODUCTION)
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"

@@ -69,6 +69,7 @@ class LoginEvent(models.Model):
         LOGOUT = "logout", _("Logout")
         TIMEOUT = "timeout", _("Session timed out")
         TOKEN = "token", _("API token issued")
+        THROTTLED = "throttled", _("Refused: too many attempts from this address")
 
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(_("username"), max_length=150)
@@ -81,19 +82,34 @@ class LoginEvent(models.Model):
         verbose_name = _("login event (登录日志)")
         verbose_name_plural = _("login events (登录日志)")
         ordering = ["-at"]
+        indexes = [models.Index(fields=["ip", "kind", "at"], name="login_event_client")]
 
     def __str__(self) -> str:
         return f"{self.username} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
 class ApiToken(models.Model):
-    """A bearer token for the REST API — 接口令牌. Only its SHA-256 is stored."""
+    """A bearer token for the REST API — 接口令牌. Only its SHA-256 is stored.
+
+    A token ends when it expires or is revoked: by its owner or an administrator, and by itself
+    when the password changes, the account is locked or deactivated, or its owner signs out."""
+
+    class Revoked(models.TextChoices):
+        OWNER = "owner", _("revoked by its owner")
+        ADMIN = "admin", _("revoked by an administrator")
+        PASSWORD = "password", _("password changed")
+        LOCKOUT = "lockout", _("account locked")
+        DEACTIVATED = "deactivated", _("account deactivated")
+        LOGOUT = "logout", _("signed out")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("issued to address"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.CharField(_("why revoked"), max_length=12, choices=Revoked.choices, blank=True)
 
     class Meta:
         verbose_name = _("API token (接口令牌)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ninja import Schema
@@ -15,6 +16,32 @@ class TokenIn(Schema):
 
 class TokenOut(Schema):
     token: str
+    id: int
+    expires_at: dt.datetime
+
+
+class TokenInfo(Schema):
+    """One API token of an account (never its key)."""
+
+    id: int
+    user: int
+    username: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    last_used_at: dt.datetime | None
+    ip: str | None
+    active: bool
+    revoked_at: dt.datetime | None
+    revoked_reason: str
+
+
+class TokenList(Schema):
+    items: list[TokenInfo]
+    count: int
+
+
+class DetailOut(Schema):
+    detail: str
 
 
 class ErrorOut(Schema):

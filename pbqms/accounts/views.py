@@ -22,7 +22,7 @@ from pbqms.audit.context import client_ip
 
 from . import services
 from .forms import LoginForm, PasswordChangeForm, RoleGrantForm, UserCreateForm
-from .models import LoginEvent, RoleAssignment, User
+from .models import ApiToken, LoginEvent, RoleAssignment, User
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -37,12 +37,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None)
     error = ""
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             user = services.authenticate(form.cleaned_data["username"], form.cleaned_data["password"],
                                          ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""))
         except services.LoginRefused as refused:
             error = refused.message
+            status = 429 if isinstance(refused, services.LoginThrottled) else 401
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             if user.language:
@@ -50,13 +52,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect(_safe_next(request, "/"))
     return render(request, "accounts/login.html", {"form": form, "error": error,
                                                    "next": request.GET.get("next", "")},
-                  status=401 if error else 200)
+                  status=status)
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         services.log_event(LoginEvent.Kind.LOGOUT, request.user.username, request.user, client_ip(request))
+        services.revoke_tokens(request.user, ApiToken.Revoked.LOGOUT)  # signing out ends the API tokens too
     logout(request)
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
@@ -77,6 +80,28 @@ def password_change(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your password has been changed."))
                 return redirect("core:home")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The account's own API tokens (account settings), each revocable."""
+    rows = services.tokens_of(request.user, request.user)[:100]
+    return render(request, "accounts/tokens.html", {"tokens": rows})
+
+
+@require_POST
+@login_required
+def token_revoke(request: HttpRequest, token_pk: int) -> HttpResponse:
+    """Revoke one token: the owner's own (back to the settings page) or, for an administrator, one
+    of an account they manage (back to that account)."""
+    token = ApiToken.objects.select_related("user").filter(pk=token_pk).first()
+    if token is None or not services.may_manage_tokens_of(request.user, token.user):
+        raise Http404
+    services.revoke_token(request.user, token)
+    messages.success(request, _("The token is revoked."))
+    if token.user_id == request.user.pk:
+        return redirect("accounts:tokens")
+    return redirect("accounts:user", pk=token.user_id)
 
 
 @require_POST
@@ -152,8 +177,37 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("accounts:user", pk=account.pk)
     roles = account.role_assignments.select_related("unit").order_by("unit__path")
     events = LoginEvent.objects.filter(user=account)[:20]
+    tokens = services.tokens_of(request.user, account)[:50]
     return render(request, "accounts/user_detail.html", {"account": account, "roles": roles, "form": form,
-                                                         "events": events, "now": timezone.now()})
+                                                         "events": events, "now": timezone.now(),
+                                                         "tokens": tokens})
+
+
+@require_POST
+@login_required
+def user_tokens_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """An administrator ends every API token of the account."""
+    _require_manager(request)
+    account = scope.account_or_404(request.user, pk)
+    n = services.revoke_all_tokens(request.user, account)
+    messages.success(request, _("%(n)d tokens revoked.") % {"n": n})
+    return redirect("accounts:user", pk=account.pk)
+
+
+@require_POST
+@login_required
+def user_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """Deactivate or reactivate an account (deactivation ends its tokens)."""
+    _require_manager(request)
+    account = scope.account_or_404(request.user, pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.set_active(request.user, account, active)
+    except PermissionDenied:
+        messages.error(request, _("You cannot deactivate your own account."))
+    else:
+        messages.success(request, _("The account is active again.") if active else _("The account is deactivated."))
+    return redirect("accounts:user", pk=account.pk)
 
 
 @require_POST

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from pbqms import scope
-from pbqms.accounts.api import DEFAULT_LIMIT, actor, page
+from pbqms.accounts.api import DEFAULT_LIMIT, YEAR_MAX, YEAR_MIN, actor, page
 from pbqms.accounts.schemas import ErrorOut, InvalidOut
 from pbqms.files import idempotency
 from pbqms.files import services as files
@@ -97,7 +97,8 @@ def plans_review(request: HttpRequest, id: int, payload: ReviewIn) -> Any:
 @router.get("/records", response={200: RecordList, **READ_ERRORS}, operation_id="activities_records_list",
             summary="List activity records")
 def records_list(request: HttpRequest, unit: str | None = Query(None, description="A unit's code: its subtree."),
-                 year: int | None = None, kind: ActivityKind | None = None, limit: int = DEFAULT_LIMIT,
+                 year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
+                 kind: ActivityKind | None = None, limit: int = DEFAULT_LIMIT,
                  offset: int = 0) -> Any:
     user = actor(request)
     unit_obj = _unit(user, unit)

@@ -20,7 +20,7 @@ from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
 from pbqms import scope
-from pbqms.accounts.api import DEFAULT_LIMIT, actor, page
+from pbqms.accounts.api import DEFAULT_LIMIT, YEAR_MAX, YEAR_MIN, actor, page
 from pbqms.accounts.schemas import ErrorOut, InvalidOut
 from pbqms.core import xlsx as core_xlsx
 
@@ -193,7 +193,8 @@ def _rating(rating: StarRating) -> StarRating:
 
 @router.get("/schemes", response={200: SchemeList, **READ_ERRORS}, operation_id="assess_schemes_list",
             summary="List schemes (考核细则)")
-def schemes_list(request: HttpRequest, year: int | None = None, status: SchemeStatus | None = None,
+def schemes_list(request: HttpRequest, year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
+                 status: SchemeStatus | None = None,
                  target_kind: TargetKind | None = None,
                  owner: str | None = Query(None, description="The issuing committee's code."),
                  limit: int = DEFAULT_LIMIT, offset: int = 0) -> Any:
@@ -373,7 +374,8 @@ def items_delete(request: HttpRequest, id: int, item: str) -> Any:
 
 @router.get("/plans", response={200: PlanList, **READ_ERRORS}, operation_id="assess_plans_list",
             summary="List assessment plans (考核计划)")
-def plans_list(request: HttpRequest, year: int | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0) -> Any:
+def plans_list(request: HttpRequest, year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
+                 limit: int = DEFAULT_LIMIT, offset: int = 0) -> Any:
     qs = selectors.plans(actor(request))
     if year:
         qs = qs.filter(year=year)
@@ -655,6 +657,8 @@ def bulletin_build(request: HttpRequest, id: int) -> Any:
     """The worker keeps both files (GET …/bulletin/files) and tells the caller in the inbox."""
     user = actor(request)
     period = _whole_period(user, id)
+    if not scope.can_issue_bulletin(user, period):
+        raise PermissionDenied
     tasks.request_bulletin(user, period, translation.get_language() or "zh-hans")
     return Status(202, {"detail": _("The bulletin is being built; you will find it in your messages and below.")})
 

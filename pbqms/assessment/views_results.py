@@ -320,7 +320,7 @@ def bulletin_page(request: HttpRequest, period_pk: int) -> HttpResponse:
             if scope.can_read_file(request.user, f)]
     return render(request, "assessment/bulletin_preview.html", {
         **_head(request, period), "b": b, "h": bulletin.headings(), "rows": b.rows(), "headers": b.headers(),
-        "kept": kept})
+        "kept": kept, "can_build": scope.can_issue_bulletin(request.user, period)})
 
 
 @login_required
@@ -341,7 +341,7 @@ def bulletin_pdf(request: HttpRequest, period_pk: int) -> HttpResponse:
 @require_POST
 def bulletin_build(request: HttpRequest, period_pk: int) -> HttpResponse:
     period = stats.open_period(request.user, period_pk)
-    if not scope.assessment_reads_whole(request.user, period.org_path):
+    if not scope.can_issue_bulletin(request.user, period):
         raise PermissionDenied
     tasks.request_bulletin(request.user, period, translation.get_language() or "zh-hans")
     messages.success(request, _("The bulletin is being built; you will find it in your messages and below."))

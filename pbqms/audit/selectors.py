@@ -37,7 +37,7 @@ def recent(user: object, limit: int = 10) -> list[AuditEntry]:
 
     if not scope.can_read_audit_log(user):
         return []
-    paths = scope.subtree_read_paths(user)
+    paths = ("",) if scope.get_scope(user).is_superuser else scope.audit_log_paths(user)
     if paths == ("",):
         return list(AuditEntry.objects.order_by("-id")[:limit])
     if paths and all(len(p) <= SCOPE_SEGMENT * INDEXED_DEPTHS for p in paths):

@@ -19,5 +19,5 @@ def navigation(request: Any) -> dict[str, Any]:
         "can_manage_accounts": scope.can_manage_accounts(user),
         "idle_minutes": settings.SESSION_IDLE_MINUTES,
         "unread_notifications": notify_selectors.unread_count(user),
-        "can_rectify": scope.rect_is_issuer(user) or scope.rect_is_responder(user),
+        "can_rectify": scope.rect_reads_ledger(user),
     }

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from pbqms import scope
-from pbqms.accounts.api import DEFAULT_LIMIT, actor, page
+from pbqms.accounts.api import DEFAULT_LIMIT, YEAR_MAX, YEAR_MIN, actor, page
 from pbqms.accounts.schemas import ErrorOut, InvalidOut
 from pbqms.files import idempotency
 from pbqms.members.models import Member
@@ -64,7 +64,7 @@ def _target_detail(request: HttpRequest, target: Any) -> Any:
 
 @router.get("/targets", response={200: TargetList, **READ_ERRORS}, operation_id="objectives_targets_list",
             summary="List targets")
-def target_list(request: HttpRequest, year: int | None = None,
+def target_list(request: HttpRequest, year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
                 unit: str | None = Query(None, description="A unit's code: its own targets."),
                 objective: int | None = None, status: TargetStatus | None = None,
                 limit: int = DEFAULT_LIMIT, offset: int = 0) -> Any:
@@ -134,7 +134,7 @@ def target_progress(request: HttpRequest, target_id: int, payload: ProgressIn) -
 
 @router.get("/member-targets", response={200: MemberTargetList, **READ_ERRORS},
             operation_id="objectives_member_targets_list", summary="List member targets")
-def member_target_list(request: HttpRequest, year: int | None = None,
+def member_target_list(request: HttpRequest, year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
                        unit: str | None = Query(None, description="A unit's code: its whole subtree."),
                        member: int | None = None, state: ReviewState | None = None,
                        limit: int = DEFAULT_LIMIT, offset: int = 0) -> Any:
@@ -189,7 +189,7 @@ def member_target_progress(request: HttpRequest, mt_id: int, payload: ProgressIn
 
 @router.get("/letters", response={200: LetterList, **READ_ERRORS}, operation_id="objectives_letters_list",
             summary="List responsibility letters")
-def letter_list(request: HttpRequest, year: int | None = None,
+def letter_list(request: HttpRequest, year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
                 unit: str | None = Query(None, description="A unit's code: its whole subtree."),
                 limit: int = DEFAULT_LIMIT, offset: int = 0) -> Any:
     user = actor(request)
@@ -234,7 +234,7 @@ def _rollup_row(row: selectors.Row) -> dict[str, Any]:
 
 @router.get("/dashboard/{code}", response={200: DashboardOut, **READ_ERRORS}, operation_id="objectives_dashboard",
             summary="Rolled-up target status of a unit and its children")
-def dashboard(request: HttpRequest, code: str, year: int | None = None) -> Any:
+def dashboard(request: HttpRequest, code: str, year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX)) -> Any:
     user = actor(request)
     unit = scope.unit_or_404(user, code)
     y = year or selectors.current_year()
@@ -246,7 +246,7 @@ def dashboard(request: HttpRequest, code: str, year: int | None = None) -> Any:
 
 @router.get("", response={200: ObjectiveList, **READ_ERRORS}, operation_id="objectives_list",
             summary="List quality objectives")
-def objective_list(request: HttpRequest, year: int | None = None,
+def objective_list(request: HttpRequest, year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX),
                    unit: str | None = Query(None, description="A unit's code: its committees' and those above."),
                    q: str = "", limit: int = DEFAULT_LIMIT, offset: int = 0) -> Any:
     user = actor(request)

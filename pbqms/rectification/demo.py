@@ -56,7 +56,6 @@ def build(log: Callable[[str], None] = print) -> None:
     rng = random.Random(20260301)
     users = {u.username: u for u in User.objects.filter(username__startswith="branch")}
     assessor = User.objects.get(username="assessor")
-    auditor = User.objects.get(username="auditor")
     # B11 and B12 are the office branches the department and the auditor belong to: nobody inspects their own
     branches = list(Unit.objects.filter(code__regex=r"^B\d\d$").exclude(code__in=("B11", "B12")).order_by("code"))
     causes = list(CauseCategory.objects.order_by("order"))
@@ -108,7 +107,8 @@ def build(log: Callable[[str], None] = print) -> None:
                 items[0] = ITEMS[0]
             by_auditor = month == 3 and k == 1
             with clock.as_of(day):
-                found = [services.record_finding(auditor if by_auditor else assessor, services.FindingInput(
+                # an internal audit's findings are entered by the department until audits have their app
+                found = [services.record_finding(assessor, services.FindingInput(
                     unit=unit, description=text, found_on=day, item_code=code, standard=standard,
                     period=_quarter(day), source=FindingSource.AUDIT if by_auditor else FindingSource.INSPECTION,
                     source_ref=f"{day:%Y年%m月}" + ("内部审核" if by_auditor else "党建督查")))

@@ -13,7 +13,7 @@ from pbqms.members import services as members
 from pbqms.members.models import PartyStatus
 from pbqms.orgs import services as orgs
 
-AUDIT_ROLES = {Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN}
+AUDIT_ROLES = {Role.COMMITTEE_SECRETARY, Role.COMMITTEE_ADMIN, Role.INTERNAL_AUDITOR}
 
 
 def body(r) -> str:

@@ -65,6 +65,13 @@ def _outside_state(outside_path: str) -> tuple:
             walk_registry.outside_states(outside_path))
 
 
+def _inside_state() -> tuple:
+    return (list(Unit.objects.order_by("pk").values()), list(Member.objects.order_by("pk").values()),
+            list(RoleAssignment.objects.order_by("pk").values_list("pk")),
+            list(User.objects.order_by("pk").values_list("pk", "is_active", "password")),
+            walk_registry.fingerprints())
+
+
 @pytest.fixture
 def targets(tree, users):
     outsider = accounts.create_user(None, username="outsider_acct", password="x", validate=False)
@@ -137,6 +144,10 @@ def test_no_read_or_write_crosses_scope(client, tree, users, targets, role):
             assert r.status_code in (403, 404, 405), (role, outside, r.status_code)
             r = client.post(outside, PAYLOAD)
             assert r.status_code in (403, 404, 405), (role, outside, r.status_code)
+        mine = _inside_state() if role == Role.INTERNAL_AUDITOR else None
         r = client.post(inside, PAYLOAD)
         assert r.status_code < 500, (role, inside, r.status_code)
         assert _outside_state(tree.sub2.path) == before, (role, "POST", inside)
+        if mine is not None and name not in walk_registry.auditor_writes():
+            # the internal auditor reads and writes nothing (DOMAIN.md; their own inbox and tokens aside)
+            assert _inside_state() == mine, (role, "POST", inside, r.status_code)

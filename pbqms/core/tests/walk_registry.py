@@ -13,6 +13,10 @@ the API walk (orgs/tests/test_api_scope_walk.py) import every such module and us
 - ``fingerprint() -> tuple``: everything an API write of the app could touch.
 - ``outside_state(path) -> tuple``: the app's records under the outside subtree `path`.
 - ``OUTSIDE_WORDS: list[str]``: words only outside records carry (e.g. an outside notice's title).
+- ``AUDITOR_WRITES: set[str]``: the API operation ids and web URL names (``"<namespace>:<name>"``)
+  through which an internal auditor may change anything — only their own things (inbox, tokens).
+  The internal auditor reads their subtree and writes nothing else (DOMAIN.md: their findings come
+  through audits); both walks assert that every other inside write of theirs changes nothing.
 """
 
 from __future__ import annotations
@@ -114,3 +118,7 @@ def outside_states(path: str) -> tuple[Any, ...]:
 
 def outside_words() -> list[str]:
     return [w for m in walk_modules() for w in getattr(m, "OUTSIDE_WORDS", [])]
+
+
+def auditor_writes() -> set[str]:
+    return set().union(*(getattr(m, "AUDITOR_WRITES", set()) for m in walk_modules()))

@@ -97,7 +97,7 @@ UPLOAD = {  # role → (unit, status)
     Role.COMMITTEE_SECRETARY: ("B02", 200),
     Role.COMMITTEE_ADMIN: ("SUB1", 200),
     Role.DEPARTMENT_STAFF: ("B01", 200),
-    Role.INTERNAL_AUDITOR: ("B01", 200),
+    Role.INTERNAL_AUDITOR: ("B01", 403),  # reads the subtree, records nothing (DOMAIN.md)
     Role.BRANCH_SECRETARY: ("B01", 200),
     Role.BRANCH_COMMITTEE: ("B01G1", 200),
     Role.GROUP_LEADER: ("B01G1", 200),

@@ -219,6 +219,9 @@ def test_scope_walk(client, tree, any_role):
                         problems.append(f"{label}: changed the database")
                 elif status == 404 or status >= 500 or (method == "GET" and status != 200):
                     problems.append(f"{label}: got {status} {response.content[:200]!r}")
+                elif (role == Role.INTERNAL_AUDITOR and after != before
+                      and op_id not in walk_registry.auditor_writes()):
+                    problems.append(f"{label}: the internal auditor changed the database ({status})")
     assert not problems, "\n".join(problems)
 
 

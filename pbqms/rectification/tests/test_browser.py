@@ -114,7 +114,7 @@ def test_todo_of_the_department_and_of_the_branch(page, users, tree):
 
 
 def test_empty_todo_says_what_to_do(page, users, tree):
-    sign_in(page, "u_internal_auditor")
+    sign_in(page, "u_committee_secretary")
     page.wait_for_url(page.base + "/")
     page.goto(page.base + "/rectification/")
     assert "暂无待办事项" in page.locator(".rect-empty").inner_text()
