@@ -389,7 +389,7 @@ def plans_create(request: HttpRequest, payload: PlanIn) -> Any:
     user = actor(request)
     plan = services.create_plan(user, scope.scheme_or_404(user, payload.scheme),
                                 quarter_weight=payload.quarter_weight, annual_weight=payload.annual_weight,
-                                panel_rule=payload.panel_rule.value)
+                                panel_rule=payload.panel_rule.value, year_rule=payload.year_rule.value)
     return Status(201, _plan_detail(plan))
 
 
@@ -745,7 +745,8 @@ def linkage_save(request: HttpRequest, id: int, payload: LinkageIn) -> Any:
     user = actor(request)
     plan = _managed_plan(user, id)
     linkage.save_linkage(user, plan, [linkage.LinkageInput(stars=r.stars, min_total=r.min_total,
-                                                           secretary=r.secretary, committee=r.committee)
+                                                           secretary=r.secretary, committee=r.committee,
+                                                           head=r.head, risk_fund=r.risk_fund)
                                       for r in payload.rows])
     return _linkage_out(plan)
 

@@ -122,17 +122,17 @@ def vetoes(subj: str, cond: str, params: Sequence[Any], items: Sequence[SchemeIt
 
 
 def veto_effect(rows: Sequence[VetoRow], carried_cap: int | None = None) -> tuple[bool, int, int | None]:
-    """What the vetoes do to a total: (made zero, cents deducted, star cap; 0 = stars blocked)."""
+    """What the vetoes do: (total made zero, cents deducted, star cap). Every triggered veto makes
+    the unit ineligible for stars and awards in the period (cap 0), whatever its points (seed 001:
+    否决指标; issue 22.5); the scheme may also zero the total. A fixed deduction is read only in
+    schemes stored before that (new ones carry it as a penalty item)."""
     zero, deduct, cap = False, 0, carried_cap
-    for _code, effect, deduction, star_cap in rows:
+    for _code, effect, deduction, _star_cap in rows:
+        cap = 0
         if effect == VetoEffect.ZERO:
             zero = True
         elif effect == VetoEffect.DEDUCT:
             deduct += int((deduction or 0) * 100)
-        elif effect == VetoEffect.BLOCK_STARS:
-            cap = 0
-        elif effect == VetoEffect.CAP_STARS:
-            cap = star_cap if cap is None else min(cap, star_cap or 0)
     return zero, deduct, cap
 
 
@@ -150,6 +150,22 @@ class Fold:
     params: list[Any]
     vetoes: dict[int, list[VetoRow]]
     subtotals: Callable[[str], str]  # `Result.subtotals` text from the fold's columns under an alias
+    # base_x and total_x are scaled by full mark / scored maximum (decision 0012): both are then
+    # multiplied by `den` (the scored maximum in cents; 1 when not rescaled), so a mean divides by n × den.
+    den: int = 1
+
+
+def scale_of(period: Period, items: Sequence[SchemeItem]) -> tuple[int, int]:
+    """(full mark, scored maximum) in cents when the period's results are rescaled to the full mark
+    — a month or quarter that leaves out the year-end items, under a scheme that rescales — else (1, 1)."""
+    from pbqms.assessment.models import PeriodKind, QuarterMark
+
+    scheme = period.scheme
+    if period.kind not in (PeriodKind.MONTH, PeriodKind.QUARTER) or scheme.quarter_mark != QuarterMark.RESCALE:
+        return 1, 1
+    scored = sum(int(i.max_points * 100) for i in items if i.kind in SCORED_KINDS)
+    full = int(scheme.full_mark * 100)
+    return (full, scored) if scored and full and scored != full else (1, 1)
 
 
 def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[SchemeItem]) -> Fold:
@@ -176,6 +192,13 @@ def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[Sche
                      + [f"MAX(h{c}) AS h{c}" for c in sorted(others)])
     bonus = f"CASE WHEN {bonus_cap} > 0 AND u.b > {bonus_cap} * u.n THEN {bonus_cap} * u.n ELSE u.b END"
     penalty = f"CASE WHEN {penalty_cap} > 0 AND u.p < -{penalty_cap} * u.n THEN -{penalty_cap} * u.n ELSE u.p END"
+    full, den = scale_of(period, items)
+    if den == 1:
+        base_x = f"{full_c} * u.n - u.l"
+        rest = f"({bonus}) + ({penalty}) - COALESCE(v.ded, 0) * u.n"
+    else:  # rescaled: the indicator points × full / scored maximum, the rest × 1 (all × den)
+        base_x = f"({full_c} * u.n - u.l) * {full}"
+        rest = f"(({bonus}) + ({penalty}) - COALESCE(v.ded, 0) * u.n) * {den}"
 
     def subtotals_of(a: str) -> str:
         return _subtotals([(c, f"{a}.m{c}") for c in max_c],
@@ -190,10 +213,9 @@ def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[Sche
         facts_agg, facts_join = "MIN(s.unit_id) AS unit_id, MIN(s.org_path) AS org_path, ", ""
     sql = f"""
         SELECT u.k, {facts}, u.n,
-               {full_c} * u.n - u.l AS base_x, {bonus} AS bonus_x, {penalty} AS penalty_x,
+               {base_x} AS base_x, {bonus} AS bonus_x, {penalty} AS penalty_x,
                v.k IS NOT NULL AS vetoed, COALESCE(v.codes, '') AS codes, v.cap AS cap,
-               CASE WHEN v.zero = 1 THEN 0 ELSE {_greatest(
-                   f"{full_c} * u.n - u.l + ({bonus}) + ({penalty}) - COALESCE(v.ded, 0) * u.n", "0")} END AS total_x,
+               CASE WHEN v.zero = 1 THEN 0 ELSE {_greatest(f"{base_x} + {rest}", "0")} END AS total_x,
                {", ".join([f"{_mean(f'{max_c.get(c, 0)} * u.n + u.c{c}', 'u.n')} AS m{c}" for c in cats]
                           + [f"u.h{c}" for c in sorted(others)] or ["0 AS no_categories"])}
         FROM (SELECT s.k, {facts_agg}COUNT(*) AS n, {sums}
@@ -203,7 +225,7 @@ def _fold(period: Period, cond: str, params: Sequence[Any], items: Sequence[Sche
         {facts_join}
         LEFT JOIN {_veto_table()} ON v.k = u.k
     """
-    return Fold(sql, [*params, json.dumps(effects)], found, subtotals_of)
+    return Fold(sql, [*params, json.dumps(effects)], found, subtotals_of, den)
 
 
 def subtotals(period: Period, cond: str, params: Sequence[Any],
@@ -215,7 +237,7 @@ def subtotals(period: Period, cond: str, params: Sequence[Any],
         cursor.execute(f"SELECT t.k, t.unit_id, t.member_id, t.org_path, t.n, t.base_x, t.bonus_x, t.penalty_x, "
                        f"{fold.subtotals('t')} FROM ({fold.sql}) t", fold.params)
         rows = cursor.fetchall()
-    return [(k, unit, member, path, n, Decimal(base) / (100 * n), Decimal(bonus) / (100 * n),
+    return [(k, unit, member, path, n, Decimal(base) / (100 * n * fold.den), Decimal(bonus) / (100 * n),
              Decimal(penalty) / (100 * n), cats, fold.vetoes.get(k, []))
             for k, unit, member, path, n, base, bonus, penalty, cats in rows]
 
@@ -245,6 +267,7 @@ def write_results(period: Period, cond: str, params: Sequence[Any], items: Seque
     peer_key = "'u' || r.peer_p" if period.scheme.target_kind == TargetKind.MEMBER else \
         "COALESCE('g' || r.peer_g, 'p' || r.peer_p)"
     unchanged = " AND ".join(_same(f"cur.{c}", f"x.{c}") for c in COMPARED)
+    nd = "t.n" if fold.den == 1 else f"(t.n * {fold.den})"
     new_rows = f"""
         SELECT r.k AS k, r.unit_id AS unit_id, r.member_id AS member_id, r.org_path AS org_path,
                {_dec("r.total_c")} AS total, {_dec("r.base_c")} AS base, {_dec("r.bonus_c")} AS bonus,
@@ -254,7 +277,7 @@ def write_results(period: Period, cond: str, params: Sequence[Any], items: Seque
                RANK() OVER (PARTITION BY r.peer_g, r.peer_p ORDER BY r.total_c DESC) AS peer_rank,
                COUNT(*) OVER (PARTITION BY r.peer_g, r.peer_p) AS peer_size, {peer_key} AS peer_key,
                prev.total AS previous_total, r.n AS assessors, {fold.subtotals("r")} AS subtotals
-        FROM (SELECT t.*, {_mean("t.total_x", "t.n")} AS total_c, {_mean("t.base_x", "t.n")} AS base_c,
+        FROM (SELECT t.*, {_mean("t.total_x", nd)} AS total_c, {_mean("t.base_x", nd)} AS base_c,
                      {_mean("t.bonus_x", "t.n")} AS bonus_c, {_mean("t.penalty_x", "t.n")} AS penalty_c,
                      {peer_g} AS peer_g, {peer_p} AS peer_p
               FROM ({fold.sql}) t {peer_join} {_fence()}) r
@@ -295,19 +318,32 @@ def write_results(period: Period, cond: str, params: Sequence[Any], items: Seque
     return count, written
 
 
-def item_figures(cond: str, params: Sequence[Any]) -> tuple[dict[int, tuple[int, Decimal]], int]:
-    """Per item: (sheets that lost points on it, points lost in all); and the number of sheets."""
+def item_figures(cond: str, params: Sequence[Any], subj: str = "unit_id"
+                 ) -> tuple[dict[int, tuple[int, Decimal]], int]:
+    """Per item: (units — or members — that lost points on it, points lost in all, each subject's
+    loss being the mean over its counting sheets, as its result takes it); and the number of
+    subjects. A panel's two sheets are one unit's deduction, not two (issue 22.3)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT e.key, COUNT(*), SUM(CAST(e.value AS BIGINT)) FROM {T_SHEET} sh, {_each('i')} "
-                       f"WHERE {cond} GROUP BY e.key", list(params))
-        rows = cursor.fetchall()
-        cursor.execute(f"SELECT COUNT(*) FROM {T_SHEET} sh WHERE {cond}", list(params))
-        sheets = cursor.fetchone()[0]
-    return {int(k): (n, Decimal(c) / 100) for k, n, c in rows}, sheets
+        cursor.execute(f"SELECT COUNT(*), COUNT(DISTINCT sh.{subj}) FROM {T_SHEET} sh WHERE {cond}", list(params))
+        sheets, subjects = cursor.fetchone()
+        if sheets == subjects:  # one counting sheet per subject (the usual case): a sheet is a subject
+            cursor.execute(f"SELECT e.key, COUNT(*), SUM(CAST(e.value AS BIGINT)) FROM {T_SHEET} sh, {_each('i')} "
+                           f"WHERE {cond} GROUP BY e.key", list(params))
+            return {int(k): (n, Decimal(c) / 100) for k, n, c in cursor.fetchall()}, subjects
+        cursor.execute(f"""
+            SELECT x.key, COUNT(*), SUM(x.lost * 1.0 / c.n)
+            FROM (SELECT sh.{subj} AS k, e.key AS key, SUM(CAST(e.value AS BIGINT)) AS lost
+                  FROM {T_SHEET} sh, {_each('i')} WHERE {cond} GROUP BY sh.{subj}, e.key) x
+            JOIN (SELECT sh.{subj} AS k, COUNT(*) AS n FROM {T_SHEET} sh WHERE {cond} GROUP BY sh.{subj}) c
+              ON c.k = x.k
+            GROUP BY x.key""", [*params, *params])
+        return {int(k): (n, (Decimal(str(c)) / 100).quantize(Decimal("0.01"))) for k, n, c in cursor.fetchall()}, \
+            subjects
 
 
 def item_results(period: Period, items: Sequence[SchemeItem], cond: str, params: Sequence[Any]) -> None:
-    lost, sheets = item_figures(cond, params)
+    subj = "member_id" if period.scheme.target_kind == TargetKind.MEMBER else "unit_id"
+    lost, sheets = item_figures(cond, params, subj)
     zero = (0, Decimal(0))
     ItemResult.objects.bulk_create([
         ItemResult(period=period, item=item, units_deducted=lost.get(item.pk, zero)[0],

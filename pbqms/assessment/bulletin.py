@@ -152,7 +152,7 @@ def _paragraphs(b: Bulletin) -> dict[str, str]:
             "down": ov.declined, "veto": ov.vetoed},
         "top": "、".join(f"{b.name(r)}（{num(r.total)}）" for r in b.top),
         "improvers": "、".join(f"{b.name(r)}（{signed(r.change)}）" for r in b.improvers),
-        "items": "；".join(_("%(code)s %(title)s: deducted %(units)s times, %(points)s points lost")
+        "items": "；".join(_("%(code)s %(title)s: %(units)s units lost %(points)s points in all")
                           % {"code": f.item.code, "title": f.item.title, "units": f.units,
                              "points": num(f.points)} for f in b.items),
         "vetoes": "、".join(f"{b.name(r)}（{r.veto_items.replace(',', '、')}）" for r in b.vetoes),

@@ -26,7 +26,7 @@ from pbqms.accounts.models import User
 from pbqms.core import clock
 from pbqms.orgs.models import Unit
 
-from . import results, schemes, services
+from . import linkage, results, schemes, services
 from .fixtures import SCHEMES
 from .models import ItemKind, Method, Period, PeriodStatus, SchemeItem, SheetKind
 from .services import ScoreInput
@@ -136,6 +136,9 @@ def _member_points(year: int, quarters: list[int], admin: User, rng: random.Rand
     with clock.as_of(dt.date(year, 1, 10)):
         scheme = schemes.publish_scheme(admin, schemes.load_scheme(admin, b01, year, SCHEMES["member_points"]))
         plan = services.create_plan(admin, scheme)
+        linkage.save_linkage(admin, plan, [  # 党员风险金: the share returned by the member's points
+            linkage.LinkageInput(min_total=t, secretary="1", committee="1", risk_fund=f)
+            for t, f in (("95", "100"), ("85", "90"), ("70", "70"), ("0", "50"))])
     if not quarters:
         return
     period = plan.periods.get(key=f"{year}Q{quarters[-1]}")
@@ -157,6 +160,15 @@ def _member_points(year: int, quarters: list[int], admin: User, rng: random.Rand
     log(f"  assessment: member points of {len(people)} members of B01 in {period.key}")
 
 
+def _linkage(admin: User, plan: Any) -> None:
+    """Seed 001: results linked to the secretaries', committee members' and administrative heads'
+    performance pay (by stars)."""
+    linkage.save_linkage(admin, plan, [
+        linkage.LinkageInput(stars=s, secretary=sec, committee=com, head=head)
+        for s, sec, com, head in ((5, "1.3", "1.2", "1.2"), (4, "1.2", "1.1", "1.1"), (3, "1.1", "1.05", "1.05"),
+                                  (2, "1.0", "1.0", "1.0"), (1, "0.95", "0.95", "0.95"), (0, "0.9", "0.9", "0.9"))])
+
+
 def build(log: Callable[[str], None] = print) -> None:
     rng = random.Random(20260401)
     today = clock.today()
@@ -173,7 +185,7 @@ def build(log: Callable[[str], None] = print) -> None:
     with clock.as_of(dt.date(year - 1, 1, 5)):
         old = schemes.publish_scheme(admin, schemes.load_scheme(admin, mine, year - 1, SCHEMES["dongli"]))
         plan = services.create_plan(admin, old)
-    veto_code = next(i.code for i in old.items.all() if i.kind == ItemKind.VETO and i.veto_effect == "cap_stars")
+    veto_code = "FJ04"  # 精神文明建设: a discipline case last year (no stars, no awards that year)
     for q in range(1, 5):
         end = dt.date(year - 1, q * 3, 28) + dt.timedelta(days=12)
         _run_period(plan.periods.get(key=f"{year - 1}Q{q}"), admin, end, branches, scorers, secretaries, rng,
@@ -184,12 +196,14 @@ def build(log: Callable[[str], None] = print) -> None:
         results.publicise_stars(admin, plan, days=5)
     with clock.as_of(dt.date(year, 1, 15)):
         results.confirm_stars(admin, plan)
+        _linkage(admin, plan)
     log(f"  assessment {year - 1}: {plan.periods.filter(status=PeriodStatus.PUBLISHED).count()} periods published")
 
     # This year: the mine's 六考一评.
     with clock.as_of(dt.date(year, 1, 6)):
         scheme = schemes.publish_scheme(admin, schemes.load_scheme(admin, mine, year, SCHEMES["liukao"]))
         plan = services.create_plan(admin, scheme)
+        _linkage(admin, plan)
     quarters = [q for q in range(1, 5) if dt.date(year, q * 3, 28) + dt.timedelta(days=12) < today]
     for q in quarters:
         _monthly_self_checks(plan, q, branches, secretaries, rng, today)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pbqms.assessment.fixtures import SCHEMES
 from pbqms.assessment.models import (
+    OFFERED_VETO_EFFECTS,
     ItemKind,
     Method,
     PanelRule,
@@ -21,7 +22,7 @@ from pbqms.assessment.models import (
     SchemeItem,
     SchemeStatus,
     TargetKind,
-    VetoEffect,
+    YearRule,
 )
 from pbqms.assessment.selectors import STATUS_FILTERS
 from pbqms.core import clock
@@ -115,9 +116,11 @@ class ItemForm(forms.Form):
     metric = forms.ChoiceField(label=_("Computed from"), required=False)
     evidence_required = forms.BooleanField(label=_("Evidence required"), required=False)
     annual_only = forms.BooleanField(label=_("Annual summary only"), required=False)
-    veto_effect = forms.ChoiceField(label=_("Veto effect"), required=False, choices=_blank(VetoEffect.choices))
-    veto_deduction = _number(_("Veto deduction"))
-    veto_star_cap = _number(_("Stars at most"))
+    veto_effect = forms.ChoiceField(
+        label=_("Veto effect"), required=False,
+        choices=_blank([(e.value, e.label) for e in OFFERED_VETO_EFFECTS]),
+        help_text=_("A triggered veto always makes the unit ineligible for stars and awards (评先评优) in the "
+                    "period; a fixed deduction is a penalty item."))
 
     def __init__(self, *args: Any, scheme: Any, item: SchemeItem | None = None, **kwargs: Any):
         if item is not None and "initial" not in kwargs:
@@ -142,8 +145,7 @@ def item_initial(item: SchemeItem) -> dict[str, Any]:
             "deduct_per": text(item.deduct_per), "levels": "\n".join(f"{a}={b}" for a, b in item.levels or []),
             "ratio_floor": text(item.ratio_floor), "ratio_full": text(item.ratio_full), "metric": item.metric,
             "evidence_required": item.evidence_required, "annual_only": item.annual_only,
-            "veto_effect": item.veto_effect, "veto_deduction": text(item.veto_deduction),
-            "veto_star_cap": text(item.veto_star_cap)}
+            "veto_effect": item.veto_effect}
 
 
 def parse_levels(text: str) -> list[list[str]]:
@@ -159,6 +161,10 @@ def parse_levels(text: str) -> list[list[str]]:
 
 
 class PlanForm(forms.Form):
+    year_rule = forms.ChoiceField(label=_("Annual total"), choices=YearRule.choices, required=False,
+                                  help_text=_("By default the year is one 100-point whole: the quarterly items' mean "
+                                              "over the quarters plus the year-end items at their own points. The "
+                                              "weights below apply only to the weighted formula."))
     quarter_weight = _number(_("Weight of the quarters (%)"), required=True)
     annual_weight = _number(_("Weight of the annual-only items (%)"), required=True)
     panel_rule = forms.ChoiceField(label=_("Panel scores combine by"), choices=PanelRule.choices)

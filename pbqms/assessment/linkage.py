@@ -4,7 +4,13 @@ coefficients of its secretary and its branch committee members, and the rows of 
 The table holds either star rows (5★ → 1.2, 4★ → 1.1 …) or total bands (≥ 95 → 1.2, ≥ 85 → 1.0 …),
 never both: a unit earns the row of its stars (or the best row at or below them), or the band its
 total reaches. The people are the unit's committee posts (支委任职) held at the period's end:
-the secretary (书记) at the secretary's coefficient, the other committee posts at the members'.
+the secretary (书记) at the secretary's coefficient, the other committee posts at the members',
+and — seed 001: "对考评成绩好的单位的行政负责人也一同奖励" — the unit's administrative head
+(行政负责人) at the head's coefficient, when the table gives one. Each unit says whether it is
+eligible for awards (评先评优: no triggered veto, issue 22.5).
+
+A members' points plan (党员量化积分) links each member's points to the share of the member's risk
+fund (党员风险金) returned: the table's bands by points give the percentage (issue 22.6).
 """
 
 from __future__ import annotations
@@ -39,10 +45,12 @@ class LinkageInput:
     min_total: Decimal | str | None = None
     secretary: Decimal | str | None = None
     committee: Decimal | str | None = None
+    head: Decimal | str | None = None  # the administrative head's coefficient (optional)
+    risk_fund: Decimal | str | None = None  # % of the members' risk fund returned (optional)
 
     def blank(self) -> bool:
         return all(v in (None, "") or (isinstance(v, str) and not v.strip())
-                   for v in (self.stars, self.min_total, self.secretary, self.committee))
+                   for v in (self.stars, self.min_total, self.secretary, self.committee, self.head, self.risk_fund))
 
 
 def _row_errors(n: int, row: LinkageInput, full: Decimal) -> tuple[list[str], LinkageRow | None]:
@@ -60,6 +68,7 @@ def _row_errors(n: int, row: LinkageInput, full: Decimal) -> tuple[list[str], Li
     try:
         total = dec(row.min_total)
         coef_s, coef_c = dec(row.secretary), dec(row.committee)
+        coef_h, fund = dec(row.head), dec(row.risk_fund)
     except ValidationError:
         errors.append(_("%(row)s: enter numbers only.") % {"row": where})
         return errors, None
@@ -69,24 +78,31 @@ def _row_errors(n: int, row: LinkageInput, full: Decimal) -> tuple[list[str], Li
     if (stars is None) == (total is None) and not errors:
         errors.append(_("%(row)s: give either the stars or the minimum total, not both.") % {"row": where}
                       if stars is not None else _("%(row)s: give the stars or the minimum total.") % {"row": where})
-    for value in (coef_s, coef_c):
+    for optional, value in ((False, coef_s), (False, coef_c), (True, coef_h)):
         if value is None:
+            if optional:
+                continue
             errors.append(_("%(row)s: give both coefficients.") % {"row": where})
             break
         if not Decimal(0) <= value <= MAX_COEFFICIENT or value != value.quantize(Decimal("0.01")):
             errors.append(_("%(row)s: a coefficient lies between 0 and %(max)s, with at most two decimals.")
                           % {"row": where, "max": MAX_COEFFICIENT})
             break
+    if fund is not None and not (Decimal(0) <= fund <= 100 and fund == fund.quantize(Decimal("0.01"))):
+        errors.append(_("%(row)s: the share of the risk fund returned lies between 0 and 100%%.") % {"row": where})
     if errors or coef_s is None or coef_c is None:
         return errors, None
-    return [], LinkageRow(stars=stars, min_total=total, secretary_coefficient=coef_s, committee_coefficient=coef_c)
+    return [], LinkageRow(stars=stars, min_total=total, secretary_coefficient=coef_s, committee_coefficient=coef_c,
+                          head_coefficient=coef_h, risk_fund_pct=fund)
 
 
 def describe(rows: Sequence[LinkageRow]) -> str:
     parts = []
     for r in rows:
         key = f"{r.stars}★" if r.stars is not None else f"≥{r.min_total}"
-        parts.append(f"{key}: {r.secretary_coefficient}/{r.committee_coefficient}")
+        extra = (f"/{r.head_coefficient}" if r.head_coefficient is not None else "") + (
+            f" {r.risk_fund_pct}%" if r.risk_fund_pct is not None else "")
+        parts.append(f"{key}: {r.secretary_coefficient}/{r.committee_coefficient}{extra}")
     return "; ".join(parts)
 
 
@@ -132,9 +148,8 @@ def by_stars(rows: Sequence[LinkageRow]) -> bool:
     return any(r.stars is not None for r in rows)
 
 
-def coefficients(rows: Sequence[LinkageRow], *, stars: int | None, total: Decimal | None
-                 ) -> tuple[Decimal, Decimal] | None:
-    """The (secretary, committee member) coefficients a unit earns, or None when no row applies."""
+def row_for(rows: Sequence[LinkageRow], *, stars: int | None, total: Decimal | None) -> LinkageRow | None:
+    """The row a unit (or member) earns, or None when no row applies."""
     if by_stars(rows):
         if stars is None:
             return None
@@ -145,6 +160,13 @@ def coefficients(rows: Sequence[LinkageRow], *, stars: int | None, total: Decima
             return None
         fitting = [r for r in rows if r.min_total is not None and r.min_total <= total]
         best = max(fitting, key=lambda r: r.min_total or Decimal(0), default=None)
+    return best
+
+
+def coefficients(rows: Sequence[LinkageRow], *, stars: int | None, total: Decimal | None
+                 ) -> tuple[Decimal, Decimal] | None:
+    """The (secretary, committee member) coefficients a unit earns, or None when no row applies."""
+    best = row_for(rows, stars=stars, total=total)
     return (best.secretary_coefficient, best.committee_coefficient) if best else None
 
 
@@ -156,10 +178,24 @@ def default_period(plan: Plan) -> Period | None:
     return chosen[0] if chosen else None
 
 
+def _member_rows(user: Any, plan: Plan, period: Period, rows: Sequence[LinkageRow]) -> Iterator[list[Any]]:
+    """Members' points: one row per member with the share of the risk fund the points return."""
+    results = (scope.assessment_readable(user, Result).filter(period=period, member__isnull=False)
+               .select_related("unit", "member").order_by("unit__path", "member__name_pinyin", "id"))
+    for r in results.iterator(chunk_size=CHUNK):
+        row = row_for(rows, stars=None, total=r.total)
+        fund = row.risk_fund_pct if row is not None and row.risk_fund_pct is not None else ""
+        yield ["", r.unit.code, r.unit.name, r.total, "", "", _("Yes") if r.vetoed else "",
+               _("No") if r.vetoed else _("Yes"), r.member.name, _("Party member"), "", fund]
+
+
 def export_rows(user: Any, plan: Plan, period: Period) -> Iterator[list[Any]]:
     """One row per person (a unit without committee posts gets one row saying so), in rank order.
     Reads the user's results in chunks: memory stays flat whatever the number of units."""
     rows = list(plan.linkage.all())
+    if plan.scheme.target_kind == "member":
+        yield from _member_rows(user, plan, period, rows)
+        return
     results = (scope.assessment_readable(user, Result).filter(period=period, member__isnull=True)
                .select_related("unit").order_by("rank", "id"))
     posts_q = (Q(started_on__lte=period.ends_on) & (Q(ended_on__isnull=True) | Q(ended_on__gte=period.ends_on))
@@ -181,20 +217,28 @@ def export_rows(user: Any, plan: Plan, period: Period) -> Iterator[list[Any]]:
         for r in chunk:
             rating = ratings.get(r.unit_id)
             stars = (0 if rating.status == StarStatus.WITHDRAWN else rating.stars) if rating else None
-            coef = coefficients(rows, stars=stars, total=r.total)
+            earned = row_for(rows, stars=stars, total=r.total)
             status = rating.get_status_display() if rating else ""
+            eligible = not r.vetoed and (rating is None or rating.status != StarStatus.WITHDRAWN)
             base = [r.rank, r.unit.code, r.unit.name, r.total, stars if stars is not None else "", status,
-                    _("Yes") if r.vetoed else ""]
+                    _("Yes") if r.vetoed else "", _("Yes") if eligible else _("No")]
             people = sorted(posts.get(r.unit_id, []), key=lambda p: (p.role != CommitteeRoleKind.SECRETARY, p.role))
             if not people:
-                yield base + ["", _("(no committee posts recorded)"), ""]
-                continue
+                yield base + ["", _("(no committee posts recorded)"), "", ""]
             for p in people:
                 is_secretary = p.role == CommitteeRoleKind.SECRETARY
-                value = (coef[0] if is_secretary else coef[1]) if coef else ""
-                yield base + [p.member.name, p.get_role_display(), value]
+                value = (earned.secretary_coefficient if is_secretary else earned.committee_coefficient) \
+                    if earned else ""
+                yield base + [p.member.name, p.get_role_display(), value, ""]
+            if earned is not None and earned.head_coefficient is not None:
+                # the administrative head is named by the enterprise, not in the party records: the
+                # row carries the department and the coefficient for the payroll to fill in the name
+                yield base + ["", _("Administrative head (行政负责人)") + (f" · {r.unit.department}"
+                                                                      if r.unit.department else ""),
+                              earned.head_coefficient, ""]
 
 
 def export_headers() -> list[str]:
     return [_("Rank"), _("Code"), _("Unit"), _("Total"), _("Stars"), _("Rating status"), _("Veto"),
-            _("Name"), _("Committee post"), _("Coefficient")]
+            _("Eligible for awards (评先评优)"), _("Name"), _("Committee post"), _("Coefficient"),
+            _("Risk fund returned (%)")]

@@ -51,10 +51,34 @@ class Method(models.TextChoices):
 
 
 class VetoEffect(models.TextChoices):
-    ZERO = "zero", _("The total becomes 0")
-    BLOCK_STARS = "block_stars", _("No star rating this year")
-    CAP_STARS = "cap_stars", _("Star rating capped")
-    DEDUCT = "deduct", _("Fixed deduction")
+    """What a triggered veto does besides what every veto does: the unit is not eligible for stars
+    or awards (评先评优) in the period, whatever its points (seed 001: 否决指标)."""
+
+    BLOCK_STARS = "block_stars", _("Not eligible for stars or awards")
+    ZERO = "zero", _("Not eligible, and the total becomes 0")
+    # Kept so schemes stored before decision 0012 still read; no longer offered: a fixed deduction
+    # is a penalty item (奖惩办法), and a vetoed unit gets no stars at all.
+    CAP_STARS = "cap_stars", _("Star rating capped (no longer offered)")
+    DEDUCT = "deduct", _("Fixed deduction (no longer offered)")
+
+
+# Effects a scheme may still choose; the others only read in schemes stored earlier (decision 0012).
+OFFERED_VETO_EFFECTS = (VetoEffect.BLOCK_STARS, VetoEffect.ZERO)
+
+
+class QuarterMark(models.TextChoices):
+    """How a period that scores only part of the items (the quarters leave out the year-end items)
+    is put on the full mark (decision 0012)."""
+
+    RESCALE = "rescale", _("Rescale to the full mark")  # 折算为百分制
+    REQUIRE = "require", _("The quarterly items must make the full mark")
+
+
+class YearRule(models.TextChoices):
+    """How the annual total is made of the quarters and the year-end items (decision 0012)."""
+
+    SUM = "sum", _("Quarterly items' mean + year-end items at their own points")
+    WEIGHTED = "weighted", _("Weighted: quarters and year-end items each on the full mark")
 
 
 class Scheme(models.Model):
@@ -73,6 +97,11 @@ class Scheme(models.Model):
     bonus_cap = models.DecimalField(_("bonus cap per period"), max_digits=6, decimal_places=2, default=Decimal("0"))
     penalty_cap = models.DecimalField(_("penalty cap per period"), max_digits=6, decimal_places=2,
                                       default=Decimal("0"), help_text=_("0 means no cap."))
+    quarter_mark = models.CharField(
+        _("periods scoring part of the items"), max_length=8, choices=QuarterMark.choices,
+        default=QuarterMark.RESCALE,
+        help_text=_("The quarters leave out the year-end items: rescale their results to the full mark, or "
+                    "refuse to publish unless the quarterly items make the full mark on their own."))
     public_member_ranking = models.BooleanField(
         _("show members' ranking"), default=False,
         help_text=_("Off by default: no public ranking of individual members (减负)."))
@@ -198,6 +227,7 @@ class Plan(models.Model):
                                         default=Decimal("30"))
     panel_rule = models.CharField(_("panel scores combine by"), max_length=6, choices=PanelRule.choices,
                                   default=PanelRule.MEAN)
+    year_rule = models.CharField(_("annual total"), max_length=8, choices=YearRule.choices, default=YearRule.SUM)
     created_at = models.DateTimeField(_("created at"), default=clock.now)
 
     class Meta:
@@ -453,6 +483,10 @@ class Result(models.Model):
     # written by the results engine as plain text (a jsonb per result cost more to build than the
     # rest of the row; decision 0009), read through `categories` or `parse_subtotals`.
     subtotals = models.TextField(_("category subtotals"), blank=True, default="")
+    # The year's two parts before any weighting (decision 0012): the quarterly items' mean over the
+    # quarters and the year-end items' points; empty for other periods.
+    quarter_part = models.DecimalField(_("quarterly items"), max_digits=7, decimal_places=2, null=True, blank=True)
+    annual_part = models.DecimalField(_("year-end items"), max_digits=7, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("assessment result (考核结果)")
@@ -538,6 +572,9 @@ class StarRating(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=StarStatus.choices, default=StarStatus.PROPOSED)
     notice_until = models.DateField(_("public notice until"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    # The rule that decided the proposal, kept as data for the 公示 page: {"rule": threshold | quota
+    # | condition | veto | below, "level": stars, ...} (stars.py).
+    basis = models.JSONField(_("basis"), default=dict, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     decided_at = models.DateTimeField(_("decided at"), default=clock.now)
@@ -583,6 +620,12 @@ class LinkageRow(models.Model):
     stars = models.PositiveSmallIntegerField(_("stars"), null=True, blank=True)
     secretary_coefficient = models.DecimalField(_("secretary's coefficient"), max_digits=4, decimal_places=2)
     committee_coefficient = models.DecimalField(_("committee members' coefficient"), max_digits=4, decimal_places=2)
+    # Seed 001: the unit's administrative head (行政负责人) is rewarded with its party branch, and
+    # members' risk funds (党员风险金) are returned by their points (issue 22.6).
+    head_coefficient = models.DecimalField(_("administrative head's coefficient"), max_digits=4, decimal_places=2,
+                                           null=True, blank=True)
+    risk_fund_pct = models.DecimalField(_("risk fund returned (%)"), max_digits=5, decimal_places=2,
+                                        null=True, blank=True)
 
     class Meta:
         verbose_name = _("linkage row (绩效挂钩)")

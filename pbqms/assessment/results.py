@@ -10,7 +10,11 @@ Which sheets count:
 - a quarter (and the annual-only items of the year): the submitted assessor sheets — the mean of
   the panel's sheets, or the lead assessor's alone, as the plan says;
 - the half-year analysis: the mean of its two quarters' results;
-- the year: the quarters' mean and the annual-only items, weighted as the plan says.
+- the year: the quarterly items' mean over the quarters + the year-end items at their own points, or
+  both parts weighted on the full mark, as the plan says (`marks.py`, decision 0012).
+
+A month's or quarter's total is rescaled to the full mark when the scheme says so (its category
+subtotals stay on their own points; `assembly.scale_of`).
 
 Vetoes override the sum (the total becomes 0, a fixed deduction, or stars blocked/capped).
 Published periods are locked: `compute` refuses them unless the publishing step itself calls it.
@@ -29,9 +33,8 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from pbqms import scope
-from pbqms.assessment import assembly, tallies
+from pbqms.assessment import assembly, marks, tallies
 from pbqms.assessment.models import (
-    SCORED_KINDS,
     ItemResult,
     PanelMember,
     PanelRule,
@@ -65,7 +68,8 @@ NULL = "\\N"  # NULL in COPY text
 ZERO = Decimal(0)
 T_SHEET = Sheet._meta.db_table
 RESULT_FIELDS = ("period", "unit", "member", "org_path", "total", "base", "bonus", "penalty", "vetoed", "veto_items",
-                 "star_cap", "rank", "peer_rank", "peer_size", "peer_key", "previous_total", "assessors", "subtotals")
+                 "star_cap", "rank", "peer_rank", "peer_size", "peer_key", "previous_total", "assessors", "subtotals",
+                 "quarter_part", "annual_part")
 
 
 @dataclass
@@ -84,6 +88,8 @@ class Tally:
     carried_codes: list[str] = field(default_factory=list)
     carried_cap: int | None = None
     subtotals: str = ""  # the annual items' subtotals as the fold wrote them (Result.subtotals text)
+    quarter_part: Decimal | None = None  # the year's parts (decision 0012)
+    annual_part: Decimal | None = None
 
 
 def _subject(period: Period) -> str:
@@ -180,13 +186,16 @@ def _write(period: Period, tallies: dict[int, Tally]) -> int:
     def q(value: Decimal) -> Decimal:
         return value.quantize(CENT, ROUND_HALF_UP)
 
+    def part(value: Decimal | None) -> Decimal | None:
+        return None if value is None else q(value)
+
     def out() -> Iterable[tuple[Any, ...]]:
         for key, t in tallies.items():
             _total, vetoed, codes, cap = rows[key]
             yield (period.pk, t.unit_id, t.member_id, t.org_path, totals[key], q(t.base), q(t.bonus), q(t.penalty),
                    vetoed, codes, cap, overall[key], peer_rank[key], peer_size[peers[key]], peers[key],
                    previous.get(key), t.sheets,
-                   format_subtotals(t.categories))
+                   format_subtotals(t.categories), part(t.quarter_part), part(t.annual_part))
     if connection.vendor == "postgresql":
         copy_payload(Result, RESULT_FIELDS, _copy_lines(out()))
         return len(tallies)
@@ -199,13 +208,14 @@ def _copy_lines(rows: Iterable[tuple[Any, ...]]) -> bytes:
     codes, which are checked; so formatting is direct, far cheaper than generic adaptation."""
     lines = []
     for (period, unit, member, path, total, base, bonus, penalty, vetoed, codes, cap, rank, prank, psize, peer,
-         prev, sheets, cats) in rows:
+         prev, sheets, cats, q_part, a_part) in rows:
         if any(c in codes for c in "\\\t\n\r"):
             codes = codes.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ").replace("\r", " ")
         lines.append(
             f"{period}\t{unit}\t{NULL if member is None else member}\t{path}\t{total}\t{base}\t{bonus}\t{penalty}\t"
             f"{'t' if vetoed else 'f'}\t{codes}\t{NULL if cap is None else cap}\t{rank}\t{prank}\t{psize}\t{peer}\t"
-            f"{NULL if prev is None else prev}\t{sheets}\t{cats}\n")
+            f"{NULL if prev is None else prev}\t{sheets}\t{cats}\t{NULL if q_part is None else q_part}\t"
+            f"{NULL if a_part is None else a_part}\n")
     return "".join(lines).encode()
 
 
@@ -216,26 +226,31 @@ def _quarters_of(period: Period) -> list[Period]:
 
 
 def _combined_tallies(period: Period) -> dict[int, Tally]:
-    """Half-year and year: the mean of the quarters' results (a quarter the subject was not
-    assessed in does not count against it), vetoes carried; the year adds its annual-only items."""
+    """Half-year and year (decision 0012). The half-year: the mean of the quarters' results (a
+    quarter the subject was not assessed in does not count against it), vetoes carried. The year:
+    the quarterly items' mean over the quarters + the year-end items at their own points (or each
+    part weighted, as the plan says), bonus and penalty added; its category subtotals are the same
+    parts, so they add up to the total."""
     from pbqms.assessment.services import sheet_items
 
     subj = _subject(period)
     quarters = _quarters_of(period)
-    seen: dict[int, list[tuple[Decimal, dict[int, Decimal], str, int | None]]] = defaultdict(list)
+    m = marks.marks(period.scheme)
+    year = period.kind == PeriodKind.YEAR
+    f = marks.year_factors(period.plan, m)
+    seen: dict[int, list[tuple[Decimal, dict[int, Decimal], str, int | None, Decimal, Decimal]]] = defaultdict(list)
     info: dict[int, tuple[int, int | None, str]] = {}
     for row in Result.objects.filter(period__in=quarters).values_list(
-            subj, "unit_id", "member_id", "org_path", "total", "subtotals", "veto_items", "star_cap").iterator():
-        key, unit_id, member_id, path, total, stored, codes, cap = row
-        seen[key].append((total, parse_subtotals(stored), codes, cap))
+            subj, "unit_id", "member_id", "org_path", "total", "subtotals", "veto_items", "star_cap", "bonus",
+            "penalty").iterator():
+        key, unit_id, member_id, path, total, stored, codes, cap, bonus, penalty = row
+        cats = parse_subtotals(stored)
+        if codes and total == 0:  # a quarter a veto made 0 counts as 0 in every part
+            cats, bonus, penalty = {}, ZERO, ZERO
+        seen[key].append((total, cats, codes, cap, bonus, penalty))
         info[key] = (unit_id, member_id, path)
-    items = list(period.scheme.items.all())
-    full = period.scheme.full_mark
-    annual_max = sum((i.max_points for i in items if i.annual_only and i.kind in SCORED_KINDS), ZERO)
-    quarter_max = sum((i.max_points for i in items if not i.annual_only and i.kind in SCORED_KINDS), ZERO)
-    q_scale = full / quarter_max if (quarter_max and period.kind == PeriodKind.YEAR) else Decimal(1)
     annual: dict[int, Tally] = {}
-    annual_items = sheet_items(period) if period.kind == PeriodKind.YEAR else []
+    annual_items = sheet_items(period) if year else []
     if annual_items:
         cond, params = _counting_sheets(period)
         tallies.fill(cond, params)  # sheets submitted by a bulk load carry no tally yet
@@ -246,28 +261,40 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
     out: dict[int, Tally] = {}
     for key in set(seen) | set(annual):
         quarter_rows = seen.get(key, [])
+        n = len(quarter_rows)
         unit_id, member_id, path = info.get(key) or (annual[key].unit_id, annual[key].member_id, annual[key].org_path)
-        t = Tally(unit_id, member_id, path, sheets=len(quarter_rows))
-        cats: dict[int, Decimal] = defaultdict(Decimal)
-        for _total, qcats, codes, cap in quarter_rows:
+        t = Tally(unit_id, member_id, path, sheets=n)
+        q_cats: dict[int, Decimal] = defaultdict(Decimal)
+        for _total, qcats, codes, cap, _b, _p in quarter_rows:
             for c, v in qcats.items():
-                cats[c] += v / len(quarter_rows)
+                q_cats[c] += v / n
             t.carried_codes += [c for c in codes.split(",") if c]
             if cap is not None:
                 t.carried_cap = cap if t.carried_cap is None else min(t.carried_cap, cap)
-        q_mean = (sum((r[0] for r in quarter_rows), ZERO) / len(quarter_rows)) if quarter_rows else ZERO
+        if not year:
+            t.base = (sum((r[0] for r in quarter_rows), ZERO) / n) if n else ZERO
+            t.categories = dict(q_cats)
+            out[key] = t
+            continue
         a = annual.get(key)
+        year_cats: dict[int, Decimal] = defaultdict(Decimal)
+        q_points = ZERO
+        for c, v in q_cats.items():  # the quarterly items' categories carry the quarters' factor
+            if c in m.quarter_cats:
+                q_points += v
+                year_cats[c] += v * f.quarter
+            else:  # a bonus or penalty category
+                year_cats[c] += v
+        a_points = a.base if a is not None else ZERO
         if a is not None:
             for c, v in parse_subtotals(a.subtotals).items():
-                cats[c] += v
+                year_cats[c] += v * f.annual if c in m.annual_cats else v
             t.vetoes = a.vetoes
-        if period.kind == PeriodKind.YEAR and annual_max:
-            qw, aw = period.plan.quarter_weight / 100, period.plan.annual_weight / 100
-            a_norm = (a.base * full / annual_max) if a is not None else ZERO
-            t.base = q_mean * q_scale * qw + a_norm * aw
-        else:
-            t.base = q_mean * q_scale
-        t.categories = dict(cats)
+        t.bonus = (sum((r[4] for r in quarter_rows), ZERO) / n if n else ZERO) + (a.bonus if a else ZERO)
+        t.penalty = (sum((r[5] for r in quarter_rows), ZERO) / n if n else ZERO) + (a.penalty if a else ZERO)
+        t.base = q_points * f.quarter + a_points * f.annual
+        t.quarter_part, t.annual_part = q_points, a_points
+        t.categories = dict(year_cats)
         out[key] = t
     return out
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from .models import PanelRule, PeriodStatus, SheetKind
+from .models import PanelRule, PeriodStatus, SheetKind, YearRule
 
 
 class UnitRef(Schema):
@@ -142,6 +142,8 @@ class PlanIn(Schema):
     quarter_weight: Decimal = Decimal("70")
     annual_weight: Decimal = Decimal("30")
     panel_rule: PanelRule = PanelRule.MEAN
+    year_rule: YearRule = Field(YearRule.SUM, description="sum: the quarterly items' mean + the year-end items at "
+                                "their own points; weighted: both parts on the full mark, weighted.")
 
 
 class PeriodOut(Schema):
@@ -163,6 +165,7 @@ class PlanOut(Schema):
     quarter_weight: Decimal
     annual_weight: Decimal
     panel_rule: str
+    year_rule: str
 
 
 class PlanDetail(PlanOut):
@@ -446,6 +449,8 @@ class LinkageRowIn(Schema):
     min_total: Decimal | str | None = None
     secretary: Decimal | str | None = Field(None, description="The secretary's coefficient.")
     committee: Decimal | str | None = Field(None, description="The committee members' coefficient.")
+    head: Decimal | str | None = Field(None, description="The administrative head's coefficient (行政负责人).")
+    risk_fund: Decimal | str | None = Field(None, description="% of the members' risk fund returned (党员风险金).")
 
 
 class LinkageIn(Schema):
@@ -458,6 +463,8 @@ class LinkageRowOut(Schema):
     min_total: Decimal | None
     secretary: Decimal = Field(..., alias="secretary_coefficient")
     committee: Decimal = Field(..., alias="committee_coefficient")
+    head: Decimal | None = Field(None, alias="head_coefficient")
+    risk_fund: Decimal | None = Field(None, alias="risk_fund_pct")
 
 
 class LinkageOut(Schema):

@@ -21,6 +21,7 @@ from pbqms.assessment.models import (
     SCORED_KINDS,
     ItemKind,
     Method,
+    QuarterMark,
     Scheme,
     SchemeCategory,
     SchemeItem,
@@ -177,15 +178,13 @@ def _item_errors(item: Mapping[str, Any], where: str, codes: set[str],
         if max_points != 0:
             err(_("A veto item carries no points: set its maximum to 0."))
         effect = item.get("veto_effect") or ""
-        if effect not in VetoEffect.values:
+        if effect == VetoEffect.DEDUCT:
+            err(_("A veto removes eligibility for stars and awards, it does not deduct points: make a fixed "
+                  "deduction a penalty item (奖惩办法)."))
+        elif effect == VetoEffect.CAP_STARS:
+            err(_("A triggered veto leaves no star at all: a unit with a veto cannot keep some stars."))
+        elif effect not in VetoEffect.values:
             err(_("Choose the veto's effect."))
-        if effect == VetoEffect.DEDUCT and not (num("veto_deduction") or 0) > 0 and "veto_deduction" not in bad:
-            err(_("Give the points a veto deducts."))
-        cap = item.get("veto_star_cap")
-        if effect == VetoEffect.CAP_STARS and cap in (None, ""):
-            err(_("Give the most stars a unit may keep after this veto."))
-        elif cap not in (None, "") and (not str(cap).strip().isdigit() or int(str(cap).strip()) > 5):
-            err(_("The most stars after a veto is a whole number from 0 to 5."))
     elif max_points == 0:
         err(_("Maximum points must be more than 0."))
     if method == Method.DEDUCT and kind != ItemKind.VETO:
@@ -289,6 +288,8 @@ def load_scheme(actor: Any, owner: Unit, year: int, data: Mapping[str, Any], *, 
         raise PermissionDenied
     _raise(check_data(data))
     target_kind = data.get("target_kind") or TargetKind.BRANCH
+    if (data.get("quarter_mark") or QuarterMark.RESCALE) not in QuarterMark.values:
+        raise ValidationError({"quarter_mark": _("Choose how the quarters are put on the full mark.")})
     if target_kind not in TargetKind.values:
         raise ValidationError(_("Unknown target kind “%(value)s”.") % {"value": target_kind})
     last = (Scheme.objects.filter(owner=owner, year=year, target_kind=target_kind)
@@ -299,6 +300,7 @@ def load_scheme(actor: Any, owner: Unit, year: int, data: Mapping[str, Any], *, 
         full_mark=dec(data.get("full_mark")) or Decimal(100), bonus_cap=dec(data.get("bonus_cap")) or Decimal(0),
         penalty_cap=dec(data.get("penalty_cap")) or Decimal(0),
         public_member_ranking=bool(data.get("public_member_ranking")),
+        quarter_mark=data.get("quarter_mark") or QuarterMark.RESCALE,
     )
     items: list[SchemeItem] = []
     for c_order, category in enumerate(data["categories"]):
@@ -346,6 +348,7 @@ def scheme_data(scheme: Scheme) -> dict[str, Any]:
         "full_mark": format(scheme.full_mark.normalize(), "f"), "bonus_cap": format(scheme.bonus_cap.normalize(), "f"),
         "penalty_cap": format(scheme.penalty_cap.normalize(), "f"),
         "public_member_ranking": scheme.public_member_ranking,
+        "quarter_mark": scheme.quarter_mark,
         "categories": list(categories.values()),
         "stars": [{"stars": s.stars, "min_total": format(s.min_total.normalize(), "f"),
                    "quota_pct": format(s.quota_pct.normalize(), "f") if s.quota_pct is not None else None,
@@ -362,6 +365,13 @@ def publish_errors(scheme: Scheme) -> list[str]:
     if total != scheme.full_mark:
         errors.append(_("The indicators' maximum points add up to %(total)s, not the full mark %(full)s.")
                       % {"total": format(total.normalize(), "f"), "full": format(scheme.full_mark.normalize(), "f")})
+    quarterly = sum((i.max_points for i in scheme.items.all() if i.kind in SCORED_KINDS and not i.annual_only),
+                    Decimal(0))
+    if scheme.quarter_mark == QuarterMark.REQUIRE and quarterly != scheme.full_mark:
+        errors.append(_("The scheme does not rescale the quarters, so its quarterly items must make the full mark "
+                        "%(full)s on their own; they make %(total)s.")
+                      % {"total": format(quarterly.normalize(), "f"),
+                         "full": format(scheme.full_mark.normalize(), "f")})
     return errors
 
 

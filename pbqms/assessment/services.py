@@ -38,6 +38,7 @@ from pbqms.assessment.models import (
     SheetKind,
     SheetStatus,
     TargetKind,
+    YearRule,
 )
 from pbqms.assessment.schemes import dec, departs, is_deduction, magnitude, ratio_points, signed
 from pbqms.audit.models import AuditAction
@@ -86,7 +87,8 @@ def period_specs(year: int) -> list[tuple[str, str, dt.date, dt.date]]:
 
 @transaction.atomic
 def create_plan(actor: Any, scheme: Scheme, *, quarter_weight: Decimal | str = "70",
-                annual_weight: Decimal | str = "30", panel_rule: str = PanelRule.MEAN) -> Plan:
+                annual_weight: Decimal | str = "30", panel_rule: str = PanelRule.MEAN,
+                year_rule: str = YearRule.SUM) -> Plan:
     """The year's plan for a published scheme, with every period of the cadence."""
     if not scope.can_manage_assessment(actor, scheme.owner):
         raise PermissionDenied
@@ -100,14 +102,17 @@ def create_plan(actor: Any, scheme: Scheme, *, quarter_weight: Decimal | str = "
                                                    "must add up to 100.")})
     if panel_rule not in PanelRule.values:
         raise ValidationError({"panel_rule": _("Choose how the panel's scores combine.")})
+    if year_rule not in YearRule.values:
+        raise ValidationError({"year_rule": _("Choose how the annual total is made.")})
     plan = Plan.objects.create(scheme=scheme, owner=scheme.owner, org_path=scheme.org_path, year=scheme.year,
-                               quarter_weight=qw, annual_weight=aw, panel_rule=panel_rule)
+                               quarter_weight=qw, annual_weight=aw, panel_rule=panel_rule, year_rule=year_rule)
     Period.objects.bulk_create([
         Period(plan=plan, scheme=scheme, org_path=scheme.org_path, kind=kind, key=key, starts_on=start, ends_on=end)
         for kind, key, start, end in period_specs(scheme.year)
     ])
     record(actor, AuditAction.CREATE, plan, {"scheme": [None, str(scheme)], "quarter_weight": [None, str(qw)],
-                                             "annual_weight": [None, str(aw)], "panel_rule": [None, panel_rule]})
+                                             "annual_weight": [None, str(aw)], "panel_rule": [None, panel_rule],
+                                             "year_rule": [None, year_rule]})
     return plan
 
 

@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from pbqms import scope
+from pbqms.assessment import marks
 from pbqms.assessment.models import (
     SCORED_KINDS,
     ItemKind,
@@ -42,6 +43,7 @@ from pbqms.assessment.models import (
     StarRating,
     StarStatus,
     TargetKind,
+    YearRule,
     parse_subtotals,
 )
 from pbqms.orgs.models import Unit
@@ -132,7 +134,11 @@ def categories(period: Period) -> list[Category]:
         items &= Q(items__annual_only=False)
     rows = (SchemeCategory.objects.filter(scheme_id=period.scheme_id)
             .annotate(mx=Sum("items__max_points", filter=items)).order_by("order", "id"))
-    return [Category(c.pk, c.code, c.name, c.mx or Decimal(0)) for c in rows]
+    weighed: dict[int, Decimal] = {}
+    if period.kind == PeriodKind.YEAR and period.plan.year_rule == YearRule.WEIGHTED:
+        weighed = marks.category_max(period)  # each part carries its factor (decision 0012)
+    return [Category(c.pk, c.code, c.name, (weighed.get(c.pk, Decimal(0)) if weighed else c.mx) or Decimal(0))
+            for c in rows]
 
 
 def category_points(period: Period, results: Sequence[Result]) -> dict[int, dict[int, Decimal]]:
@@ -269,10 +275,20 @@ class Deduction:
 
     @property
     def source_key(self) -> str:
-        return source_key(self.score.pk)
+        return source_key(self.score.sheet.period_id, self.score.sheet.unit_id, self.score.item_id)
+
+    @property
+    def legacy_key(self) -> str:
+        return legacy_key(self.score.pk)
 
 
-def source_key(score_pk: int) -> str:
+def source_key(period_id: int, unit_id: int, item_id: int) -> str:
+    """One finding per unit, item and period, however many assessors' sheets deducted (issue 22.3)."""
+    return f"assess:{period_id}:{unit_id}:{item_id}"
+
+
+def legacy_key(score_pk: int) -> str:
+    """The key of a finding raised per sheet before issue 22.3 (still recognised, never raised again)."""
     return f"assess:{score_pk}"
 
 
@@ -420,20 +436,20 @@ def scorecard(user: Any, period: Period, result: Result) -> Scorecard:
     open_findings: list[Any] = []
     can_raise = not member_id and scope.can_record_finding(user, result.unit)
     if not member_id:
-        keys = [d.source_key for d in found]
+        keys = [d.source_key for d in found] + [d.legacy_key for d in found]
         live = list(scope.rect_readable(user, Finding).filter(unit_id=result.unit_id)
                     .filter(Q(status__in=LIVE_FINDING) | Q(source_key__in=keys))
                     .order_by("deadline", "-found_on", "-id")[:FINDINGS_CAP])
         by_key = {f.source_key: f for f in live if f.source_key}
         for d in found:
-            d.finding = by_key.get(d.source_key)
+            d.finding = by_key.get(d.source_key) or by_key.get(d.legacy_key)
         open_findings = [f for f in live if f.status in LIVE_FINDING][:10]
     fix = _fix_next(found, sheets)
     return Scorecard(period=period, result=result, categories=rows, deductions=found, trend=trend,
                      all_results=all_results, rating=rating, fix_next=fix, open_findings=open_findings,
                      can_raise=can_raise, may_rank=not member_id or may_rank_members(user, period, result.org_path),
                      lost_total=sum((r.lost for r in rows), Decimal(0)),
-                     unraised=sum(1 for d in found if d.finding is None))
+                     unraised=len({d.source_key for d in found if d.finding is None}))
 
 
 # ---- the committee dashboard ---------------------------------------------------------------------
@@ -515,12 +531,16 @@ def most_deducted(user: Any, period: Period, n: int = ITEMS_N, periods: Sequence
     rest = [p for p in periods if p not in stored]
     if rest:
         sheets = scope.assessment_readable(user, Sheet).filter(period__in=[p.pk for p in rest])
+        # per unit and period, the mean over its counting sheets (a panel's sheets are one deduction)
+        counts = dict(((p, u), n) for p, u, n in sheets.filter(counting_q(rest, period.plan.panel_rule, prefix=""))
+                      .values("period_id", "unit_id").annotate(n=Count("id")).values_list("period_id", "unit_id", "n"))
         rows = (Score.objects.filter(counting_q(rest, period.plan.panel_rule), sheet__in=sheets, deducted=True)
-                .exclude(item__kind=ItemKind.VETO).values("item_id")
-                .annotate(units=Count("sheet__unit_id", distinct=True), pts=Sum(LOST)))
+                .exclude(item__kind=ItemKind.VETO).values("item_id", "sheet__period_id", "sheet__unit_id")
+                .annotate(pts=Sum(LOST)))
         for r in rows:
-            units[r["item_id"]] += r["units"]
-            points[r["item_id"]] += r["pts"] or Decimal(0)
+            units[r["item_id"]] += 1
+            n_sheets = counts.get((r["sheet__period_id"], r["sheet__unit_id"]), 1)
+            points[r["item_id"]] += (r["pts"] or Decimal(0)) / n_sheets
     best = sorted((i for i in points if points[i] > 0), key=lambda i: (-points[i], i))[:n]
     items = SchemeItem.objects.in_bulk(best)
     return [ItemFigure(items[i], units[i], points[i]) for i in best if i in items]

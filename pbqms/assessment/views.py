@@ -33,7 +33,7 @@ from pbqms.assessment.forms import (
     SchemeCreateForm,
     SchemeFilterForm,
 )
-from pbqms.assessment.models import PanelRule, Period, PeriodKind, PeriodStatus, Plan, Scheme, SchemeItem
+from pbqms.assessment.models import PanelRule, Period, PeriodKind, PeriodStatus, Plan, Scheme, SchemeItem, YearRule
 from pbqms.core import clock
 from pbqms.core.views import paginate
 from pbqms.orgs.models import UnitKind
@@ -269,12 +269,13 @@ def plan_create(request: HttpRequest, scheme_pk: int) -> HttpResponse:
     if existing:
         return redirect("assessment:plan", plan_pk=existing.pk)
     form = PlanForm(request.POST or None, initial={"quarter_weight": "70", "annual_weight": "30",
-                                                   "panel_rule": PanelRule.MEAN})
+                                                   "panel_rule": PanelRule.MEAN, "year_rule": "sum"})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             plan = services.create_plan(request.user, scheme, quarter_weight=d["quarter_weight"],
-                                        annual_weight=d["annual_weight"], panel_rule=d["panel_rule"])
+                                        annual_weight=d["annual_weight"], panel_rule=d["panel_rule"],
+                                        year_rule=d["year_rule"] or YearRule.SUM)
         except ValidationError as e:
             _put(form, e)
         else:

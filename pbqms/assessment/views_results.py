@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
-from pbqms.assessment import bulletin, charts, coverage, findings, linkage, stats, tasks
+from pbqms.assessment import bulletin, charts, coverage, findings, linkage, marks, stats, tasks
 from pbqms.assessment import stars as star_rules
-from pbqms.assessment.models import Period, PeriodStatus, Result, StarRating, StarStatus
+from pbqms.assessment.models import Period, PeriodKind, PeriodStatus, Result, StarRating, StarStatus
 from pbqms.core import clock
 from pbqms.core import xlsx as core_xlsx
 from pbqms.core.views import paginate
@@ -137,7 +137,10 @@ def _ranking_xlsx(period: Any, qs: Any, cats: list[stats.Category], ranked: bool
 def _trend_chart(card: stats.Scorecard, name: str) -> Any:
     labels = [r.period.key for r in card.trend]
     series = charts.colour_series([charts.Series(name, [r.total for r in card.trend])])
-    return charts.line_chart(labels, series, _("Total by period"), width=520, height=220) if labels else ""
+    full = card.period.scheme.full_mark
+    return charts.line_chart(labels, series, _("Total by period (full mark %(full)s)") % {"full": stats.num(full)},
+                             y_max=max([float(full), *(float(r.total) for r in card.trend)]), width=520,
+                             height=220) if labels else ""
 
 
 def _scorecard_page(request: HttpRequest, period: Any, result: Result) -> HttpResponse:
@@ -147,6 +150,7 @@ def _scorecard_page(request: HttpRequest, period: Any, result: Result) -> HttpRe
     return render(request, "assessment/results_scorecard.html", {
         **_head(request, period), "card": card, "r": result, "name": name, "trend_chart": _trend_chart(card, name),
         "member": bool(result.member_id), "fix_next": card.fix_next,
+        "composition": marks.composition(period, result),
     })
 
 
@@ -272,7 +276,9 @@ def _benchmarks(request: HttpRequest, period: Any, top: list[Result], sources: l
     if periods and trend_units:
         lines = charts.colour_series([charts.Series(r.unit.name, [values[r.unit_id].get(p.pk) for p in periods])
                                       for r in trend_units])
-        out["trend"] = charts.line_chart([p.key for p in periods], lines, _("Totals over the periods"))
+        out["trend"] = charts.line_chart([p.key for p in periods], lines,
+                                         _("Totals over the periods (full mark %(full)s)")
+                                         % {"full": stats.num(period.scheme.full_mark)})
         out["trend_legend"] = charts.legend(lines)
     root = None
     root_code = request.GET.get("root", "").strip()[:40]
@@ -375,6 +381,11 @@ def stars(request: HttpRequest, plan_pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     shown = qs.filter(status=status) if status in StarStatus.values else qs
     page = paginate(request, shown.order_by("-stars", "unit__path", "id"), stats.PER_PAGE)
+    year = plan.periods.filter(kind=PeriodKind.YEAR).only("pk").first()
+    for r in page.items:  # the rule that decided each rating, and where to check it (issue 20.5)
+        r.basis_lines = star_rules.describe(r.basis)
+        r.scorecard = reverse("assessment:scorecard", kwargs={"period_pk": year.pk, "code": r.unit.code}) \
+            if year else ""
     today = clock.today()
     counts = {s: 0 for s in StarStatus.values}
     notice_end = None
@@ -460,8 +471,12 @@ def star_rating(request: HttpRequest, rating_pk: int) -> HttpResponse:
                 messages.success(request, _("The rating was changed."))
                 return redirect(reverse("assessment:star_rating", kwargs={"rating_pk": rating.pk}))
     history = list(rating.changes.all())
+    year = rating.plan.periods.filter(kind=PeriodKind.YEAR).only("pk").first()
     return render(request, "assessment/stars_rating.html", {
-        "rating": rating, "history": history, "form": form, "may_change": may_change, "manager": manager})
+        "rating": rating, "history": history, "form": form, "may_change": may_change, "manager": manager,
+        "basis_lines": star_rules.describe(rating.basis),
+        "scorecard": reverse("assessment:scorecard", kwargs={"period_pk": year.pk, "code": rating.unit.code})
+        if year else ""})
 
 
 # ---- performance linkage -------------------------------------------------------------------------
@@ -471,6 +486,8 @@ class LinkageRowForm(forms.Form):
     min_total = forms.CharField(label=gettext_lazy("Total at least"), required=False, max_length=10)
     secretary = forms.CharField(label=gettext_lazy("Secretary's coefficient"), required=False, max_length=10)
     committee = forms.CharField(label=gettext_lazy("Committee members' coefficient"), required=False, max_length=10)
+    head = forms.CharField(label=gettext_lazy("Administrative head's coefficient"), required=False, max_length=10)
+    risk_fund = forms.CharField(label=gettext_lazy("Risk fund returned (%)"), required=False, max_length=10)
 
 
 LinkageFormSet = forms.formset_factory(LinkageRowForm, extra=0, max_num=linkage.MAX_ROWS, absolute_max=40)
@@ -506,7 +523,9 @@ def linkage_page(request: HttpRequest, plan_pk: int) -> HttpResponse:
     else:
         initial = [{"stars": "" if r.stars is None else r.stars,
                     "min_total": "" if r.min_total is None else r.min_total,
-                    "secretary": r.secretary_coefficient, "committee": r.committee_coefficient} for r in rows]
+                    "secretary": r.secretary_coefficient, "committee": r.committee_coefficient,
+                    "head": "" if r.head_coefficient is None else r.head_coefficient,
+                    "risk_fund": "" if r.risk_fund_pct is None else r.risk_fund_pct} for r in rows]
         formset = LinkageFormSet(prefix="rows", initial=initial + [{}] * BLANK_ROWS)
     periods = stats.result_periods(user, plan.pk)
     return render(request, "assessment/results_linkage.html", {

@@ -37,7 +37,7 @@ SMALL = {
             {"code": "FJ01", "title": "重大安全事故", "standard": "发生重大安全事故", "max_points": "0",
              "method": "yesno", "kind": "veto", "veto_effect": "zero"},
             {"code": "FJ02", "title": "违纪案件", "standard": "发生违纪违法案件", "max_points": "0",
-             "method": "yesno", "kind": "veto", "veto_effect": "cap_stars", "veto_star_cap": 2},
+             "method": "yesno", "kind": "veto", "veto_effect": "block_stars"},
         ]},
         {"code": "JK", "name": "加分与扣分", "items": [
             {"code": "JK01", "title": "上级表彰", "standard": "每项加2分", "max_points": "4", "method": "deduct",

@@ -130,7 +130,7 @@ def test_create_from_fixture_read_and_list(tree, api, staff):
     body = r.json()
     assert body["status"] == "draft" and body["owner"] == {"code": "SUB1", "name": "一矿党委"}
     assert [c["code"] for c in body["categories"]] == [c["code"] for c in SCHEMES["liukao"]["categories"]]
-    assert sum(len(c["items"]) for c in body["categories"]) == 73 and body["indicator_total"] == "100.00"
+    assert sum(len(c["items"]) for c in body["categories"]) == 74 and body["indicator_total"] == "100.00"
     dj06 = next(i for i in body["categories"][0]["items"] if i["code"] == "DJ06")
     assert dj06["method"] == "graded" and dj06["levels"][0] == ["好", "2"]
     assert len(body["stars"]) == 5
@@ -414,14 +414,14 @@ def test_ranking_and_scorecard(tree, admin_user, staff, api, setup):
     ranking = r.json()
     assert ranking["count"] == 2 and ranking["period"]["status"] == "published"
     assert [(i["unit"]["code"], i["total"], i["rank"]) for i in ranking["items"]] == [
-        ("B01", "88.00", 1), ("B02", "80.00", 2)]
+        ("B01", "97.56", 1), ("B02", "88.89", 2)]  # 86 (+ 2) and 80 of the quarter’s 90 points, on 100
     first_page = staff.get(f"/periods/{period.pk}/results", limit=1, offset=1).json()
     assert first_page["count"] == 2 and [i["unit"]["code"] for i in first_page["items"]] == ["B02"]
     assert api[Role.BRANCH_SECRETARY].get(f"/periods/{period.pk}/results").json()["count"] == 1
     card = staff.get(f"/periods/{period.pk}/units/B01/scorecard")
     assert card.status_code == 200
     body = card.json()
-    assert body["result"]["total"] == "88.00" and body["result"]["bonus"] == "2.00"
+    assert body["result"]["total"] == "97.56" and body["result"]["bonus"] == "2.00"
     assert Decimal({c["code"]: c["points"] for c in body["categories"]}["DJ"]) == 66
     assert [d["item"] for d in body["deductions"]] == ["DJ01"]
     assert body["deductions"][0]["reason"] == FACTS["reason"] and body["deductions"][0]["lost"] == "4.00"
@@ -433,8 +433,8 @@ def test_ranking_and_scorecard(tree, admin_user, staff, api, setup):
     _assess(staff, q2, "B01", FULL)
     _publish(staff, q2)
     card = staff.get(f"/periods/{q2.pk}/units/B01/scorecard").json()
-    assert card["result"]["total"] == "90.00" and card["result"]["previous_total"] == "88.00"
-    assert card["result"]["change"] == "2.00"
+    assert card["result"]["total"] == "100.00" and card["result"]["previous_total"] == "97.56"
+    assert card["result"]["change"] == "2.44"
     # published results are locked
     before = state()
     r = staff.post(f"/periods/{q2.pk}/compute")

@@ -58,7 +58,7 @@ def test_docx_opens_and_says_what_it_should(client, q1, users):
     text, doc = docx_text(r.content)
     assert "一矿党委" in text and "第一党支部" in text and "第二党支部" in text
     assert "DJ02" in text  # the most-deducted items
-    assert "81" in text and "67" in text  # the totals
+    assert "90" in text and "74.78" in text  # the totals (81 and 70 − 3 of the quarter’s 90 points, on 100)
     assert "第三党支部" not in text
     from docx.oxml.ns import qn
 

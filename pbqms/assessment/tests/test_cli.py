@@ -49,7 +49,7 @@ def test_compute_a_period(tree, admin_user, setup):
     _score_and_submit(setup, admin_user, period, tree.b01)
     out = run("compute", "--period", "2026Q1")
     assert "2026Q1" in out and "1 results computed in" in out and " s." in out
-    assert Result.objects.get(period=period, unit=tree.b01).total == 90
+    assert Result.objects.get(period=period, unit=tree.b01).total == 100  # 90 of the quarter's 90 points
     entry = AuditEntry.objects.filter(object_id=str(period.pk), model="assessment.period").latest("id")
     assert entry.actor is None and entry.actor_name == "system"
     out = run("compute", "--period", "2026Q1", "--owner", "SUB1", "--scheme", str(setup.scheme.pk))
@@ -85,14 +85,14 @@ def test_compute_as_a_user_is_scoped(tree, admin_user, setup, users):
 def test_load_fixture_export_import(tree, tmp_path):
     out = run("load-fixture", "liukao", "--owner", "SUB1", "--year", "2026", "--publish")
     scheme = Scheme.objects.get(owner=tree.sub1, year=2026)
-    assert scheme.status == SchemeStatus.PUBLISHED and f"Scheme {scheme.pk}" in out and "73 items" in out
+    assert scheme.status == SchemeStatus.PUBLISHED and f"Scheme {scheme.pk}" in out and "74 items" in out
     target = tmp_path / "liukao.xlsx"
     out = run("export", "--scheme", str(scheme.pk), "--out", str(target))
     assert "to " + str(target) in out
     assert load_workbook(target).sheetnames == ["Items", "Star levels", "About"]  # --language en
     out = run("import", str(target), "--owner", "SUB1", "--year", "2027")
     copy = Scheme.objects.get(owner=tree.sub1, year=2027)
-    assert "(draft): 73 items" in out and copy.status == SchemeStatus.DRAFT
+    assert "(draft): 74 items" in out and copy.status == SchemeStatus.DRAFT
     assert schemes.scheme_data(copy) == schemes.scheme_data(scheme)
 
 

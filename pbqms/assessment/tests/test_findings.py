@@ -34,13 +34,14 @@ def test_one_deduction_becomes_one_finding_exactly_once(q1, tree, users):
     assert raised.count == 1
     f = raised.created[0]
     assert f.source == FindingSource.ASSESSMENT and f.unit == tree.b01 and f.item_code == "DJ01"
-    assert f.standard == "缺1次扣2分" and f.period == q1.key and f.source_key == f"assess:{dj01.pk}"
+    assert f.standard == "缺1次扣2分" and f.period == q1.key
+    assert f.source_key == f"assess:{q1.pk}:{tree.b01.pk}:{dj01.item_id}"
     assert f.severity == Severity.GENERAL and "支委会记录缺失" in f.description and "DJ01" in f.description
     assert f.source_link == reverse("assessment:scorecard", kwargs={"period_pk": q1.pk, "code": "B01"})
     assert q1.key in f.source_ref and "DJ01" in f.source_ref
     again = findings.raise_findings(staff, q1, tree.b01, [dj01.pk])
     assert again.count == 0 and again.existing == [f]
-    assert Finding.objects.filter(source_key=f"assess:{dj01.pk}").count() == 1
+    assert Finding.objects.filter(item_code="DJ01", unit=tree.b01).count() == 1
 
 
 def test_all_deductions_at_once_then_nothing_new(q1, tree, users):
@@ -140,3 +141,47 @@ def test_scorecard_marks_raised_deductions(q1, tree, users):
     card = stats.scorecard(staff, q1, result)
     assert [d.finding is not None for d in card.deductions] == [True, False]
     assert card.unraised == 1 and len(card.open_findings) == 1
+
+
+def test_a_panel_deduction_is_one_finding_per_unit_and_item_with_the_deduction_the_result_used(tree, users,
+                                                                                              admin_user):
+    """22.3: two assessors deduct 0.5 and 1 on DJ01 of B01: one finding carrying the mean (0.75 —
+    what the result used), not one per sheet; the item figures count one unit, not two sheets."""
+    from decimal import Decimal
+
+    from pbqms.assessment import results, services
+    from pbqms.assessment.models import ItemResult, PeriodStatus, SheetKind
+    from pbqms.assessment.services import ScoreInput
+    from pbqms.assessment.tests.conftest import SMALL, make_setup
+
+    data = {**SMALL, "stars": [], "categories": [
+        {"code": "DJ", "name": "党建工作", "items": [
+            {"code": "DJ01", "title": "党员教育培训", "standard": "每缺1次扣0.5分", "max_points": "90",
+             "method": "deduct", "deduct_per": "0.5"}]},
+        {"code": "XC", "name": "宣传", "items": [
+            {"code": "XC01", "title": "宣传报道", "standard": "每季度2篇", "max_points": "10", "method": "yesno"}]}]}
+    setup = make_setup(tree, admin_user, data)
+    period = setup.period("2026Q1")
+    a, b = users[Role.DEPARTMENT_STAFF], users[Role.COMMITTEE_SECRETARY]
+    services.set_panel(admin_user, period, [a, b])
+    services.move_period(admin_user, period, PeriodStatus.SCORING)
+    period.refresh_from_db()
+    for who, n in ((a, 1), (b, 2)):
+        sheet = services.open_sheet(who, period, tree.b01, SheetKind.ASSESSOR)
+        services.save_scores(who, sheet, [
+            ScoreInput(item=setup.items["DJ01"], occurrences=n, reason=f"培训缺{n}次", standard_applied="细则",
+                       evidence_ref="记录"),
+            ScoreInput(item=setup.items["XC01"], yes=True)])
+        services.submit_sheet(who, sheet)
+    results.compute(period)
+    item = ItemResult.objects.get(period=period, item=setup.items["DJ01"])
+    assert (item.units_deducted, item.points_deducted) == (1, Decimal("0.75"))
+    period = Period.objects.select_related("plan__owner", "scheme").get(pk=period.pk)
+    raised = findings.raise_findings(a, period, tree.b01)
+    assert raised.count == 1
+    f = raised.created[0]
+    assert "0.75" in f.description and "培训缺1次" in f.description and "培训缺2次" in f.description
+    assert Finding.objects.filter(unit=tree.b01, item_code="DJ01").count() == 1
+    # either assessor's score names the same deduction: nothing new
+    one = Score.objects.filter(sheet__period=period, item=setup.items["DJ01"]).order_by("pk").last()
+    assert findings.raise_findings(a, period, tree.b01, [one.pk]).existing == [f]

@@ -12,7 +12,7 @@ from pbqms.assessment.fixtures.liukao import SCHEME as LIUKAO
 
 KINDS = {"work", "interactive", "veto", "bonus", "penalty"}
 METHODS = {"deduct", "graded", "ratio", "yesno"}
-VETO_EFFECTS = {"zero", "block_stars", "cap_stars", "deduct"}
+VETO_EFFECTS = {"zero", "block_stars"}  # a veto is no penalty (issue 22.5)
 SCORED = {"work", "interactive"}
 METRICS = {"activities.compliance_rate", "activities.attendance_rate"}
 ITEM_KEYS = {"code", "title", "standard", "max_points", "kind", "method", "deduct_per", "levels", "ratio_floor",
@@ -70,7 +70,7 @@ def test_liukao_six_categories_then_veto_and_bonus():
     veto, extra = LIUKAO["categories"][6:]
     assert "否决" in veto["name"] and {i["kind"] for i in veto["items"]} == {"veto"}
     assert "加分" in extra["name"] and "扣分" in extra["name"]
-    assert sorted(i["kind"] for i in extra["items"]) == ["bonus", "bonus", "penalty"]
+    assert sorted(i["kind"] for i in extra["items"]) == ["bonus", "bonus", "penalty", "penalty"]
 
 
 def test_liukao_67_work_items_worth_100():
@@ -100,11 +100,13 @@ def test_liukao_metrics_annual_and_methods():
 
 
 def test_liukao_vetoes():
-    vetoes = {i["veto_effect"]: i for i in items(LIUKAO, {"veto"})}
-    assert set(vetoes) == {"zero", "cap_stars", "deduct"}
-    assert "安全" in vetoes["zero"]["title"]
-    assert "违纪" in vetoes["cap_stars"]["title"] and vetoes["cap_stars"]["veto_star_cap"] == 2
-    assert "上访" in vetoes["deduct"]["title"] and vetoes["deduct"]["veto_deduction"] == "20"
+    vetoes = {i["code"]: i for i in items(LIUKAO, {"veto"})}
+    assert {c: v["veto_effect"] for c, v in vetoes.items()} == {"FJ01": "zero", "FJ02": "block_stars",
+                                                                 "FJ03": "block_stars"}
+    assert "安全" in vetoes["FJ01"]["title"] and "违纪" in vetoes["FJ02"]["title"] and "上访" in vetoes["FJ03"]["title"]
+    # the fixed deduction of a mass incident is a penalty item (奖惩办法), not the veto's effect
+    penalty = next(i for i in items(LIUKAO, {"penalty"}) if "上访" in i["title"])
+    assert penalty["deduct_per"] == "10" and "扣10分" in penalty["standard"]
 
 
 def test_liukao_stars():
@@ -131,7 +133,7 @@ def test_dongli_structure():
 def test_dongli_vetoes_and_interactive():
     vetoes = items(DONGLI, {"veto"})
     assert [v["title"] for v in vetoes] == ["安全", "质量", "稳定", "精神文明建设"]
-    assert len({v["veto_effect"] for v in vetoes}) >= 3
+    assert {v["veto_effect"] for v in vetoes} == {"zero", "block_stars"}
     approval = next(i for i in items(DONGLI, {"interactive"}) if "认可率" in i["title"])
     assert (approval["method"], approval["ratio_floor"], approval["ratio_full"]) == ("ratio", "60", "95")
     assert any("二图三表四本" in i["title"] for i in items(DONGLI, {"work"}))

@@ -55,8 +55,10 @@ def test_quarter_totals_categories_ranks_and_item_figures(setup, tree, admin_use
         tree.b02: {"DJ02": {"level": "一般"}, "JK02": {"occurrences": 1}},  # 80 (only 90 scored max) - 3
     })
     r1, r2 = result(q1, tree.b01), result(q1, tree.b02)
-    assert (r1.base, r1.bonus, r1.penalty, r1.total) == (Decimal("88"), Decimal("2"), Decimal("0"), Decimal("90"))
-    assert (r2.base, r2.penalty, r2.total) == (Decimal("80"), Decimal("-3"), Decimal("77"))
+    # the quarter scores 90 of the 100 points (XC02 is a year-end item): rescaled to 100 (decision 0012)
+    assert (r1.base, r1.bonus, r1.penalty, r1.total) == (Decimal("97.78"), Decimal("2"), Decimal("0"),
+                                                         Decimal("99.78"))
+    assert (r2.base, r2.penalty, r2.total) == (Decimal("88.89"), Decimal("-3"), Decimal("85.89"))
     assert (r1.rank, r2.rank) == (1, 2)
     assert (r1.peer_rank, r1.peer_size) == (1, 2)  # both under SUB1
     codes = dict(setup.scheme.categories.values_list("pk", "code"))
@@ -73,8 +75,8 @@ def test_bonus_and_penalty_caps(setup, tree, admin_user):
         tree.b01: {"JK01": {"occurrences": 2}},  # 4 bonus, capped at 3
         tree.b02: {"JK02": {"occurrences": 3}},  # 9 penalty, capped at 5
     })
-    assert result(q1, tree.b01).bonus == Decimal("3") and result(q1, tree.b01).total == Decimal("93")
-    assert result(q1, tree.b02).penalty == Decimal("-5") and result(q1, tree.b02).total == Decimal("85")
+    assert result(q1, tree.b01).bonus == Decimal("3") and result(q1, tree.b01).total == Decimal("103")
+    assert result(q1, tree.b02).penalty == Decimal("-5") and result(q1, tree.b02).total == Decimal("95")
 
 
 def test_veto_zero_and_star_cap(setup, tree, admin_user):
@@ -84,29 +86,33 @@ def test_veto_zero_and_star_cap(setup, tree, admin_user):
     })
     r1, r2 = result(q1, tree.b01), result(q1, tree.b02)
     assert r1.vetoed and r1.total == 0 and r1.veto_items == "FJ01"
-    assert r2.vetoed and r2.total == Decimal("90") and r2.star_cap == 2
+    assert r2.vetoed and r2.total == Decimal("100") and r2.star_cap == 0  # a veto: no stars (issue 22.5)
     assert r2.rank == 1 and r1.rank == 2
 
 
 def test_change_since_last_quarter_and_half_year(setup, tree, admin_user):
     run_period(setup, admin_user, "2026Q1", {tree.b01: {"DJ01": {"occurrences": 5}}, tree.b02: {}})
     q2 = run_period(setup, admin_user, "2026Q2", {tree.b01: {}, tree.b02: {"DJ01": {"occurrences": 1}}})
-    assert result(q2, tree.b01).previous_total == Decimal("80") and result(q2, tree.b01).change == Decimal("10")
+    # 80 and 90 of the quarter's 90 points: 88.89 and 100 on the full mark
+    assert result(q2, tree.b01).previous_total == Decimal("88.89") and result(q2, tree.b01).change == Decimal("11.11")
     h1 = setup.period("2026H1")
     results.compute(h1)
-    assert result(h1, tree.b01).total == Decimal("85")  # mean of 80 and 90
-    assert result(h1, tree.b02).total == Decimal("89")  # mean of 90 and 88
+    assert result(h1, tree.b01).total == Decimal("94.45")  # mean of 88.89 and 100
+    assert result(h1, tree.b02).total == Decimal("98.89")  # mean of 100 and 97.78
 
 
 def test_year_combines_quarters_and_annual_items_and_proposes_stars(setup, tree, admin_user):
     run_period(setup, admin_user, "2026Q1", {tree.b01: {}, tree.b02: {"DJ02": {"level": "较好"}}})
     year = run_period(setup, admin_user, "2026", {tree.b01: {}, tree.b02: {"XC02": {"yes": False}}})
-    # B01: quarter 90/90 → 100 × 70 % + annual 10/10 → 100 × 30 % = 100
+    # the year is one 100-point whole (decision 0012): the quarterly items' mean + the year-end items
+    # B01: 90 + 10 = 100
     assert result(year, tree.b01).total == Decimal("100")
-    # B02: quarter 85/90 → 94.44 × 70 % = 66.11, annual 0 → 66.11
-    assert result(year, tree.b02).total == Decimal("66.11")
+    # B02: 85 + 0 = 85 (the weighted formula made it 66.11)
+    r2 = result(year, tree.b02)
+    assert (r2.total, r2.quarter_part, r2.annual_part) == (Decimal("85"), Decimal("85"), Decimal("0"))
+    assert sum(Decimal(v) for v in r2.categories.values()) == r2.total
     ratings = {r.unit_id: r for r in StarRating.objects.filter(plan=setup.plan)}
-    assert ratings[tree.b01.pk].stars == 5 and ratings[tree.b02.pk].stars == 1
+    assert ratings[tree.b01.pk].stars == 5 and ratings[tree.b02.pk].stars == 3
     assert ratings[tree.b01.pk].status == StarStatus.PROPOSED
 
 
@@ -138,7 +144,7 @@ def test_mean_of_a_panel(setup, tree, admin_user, users):
     score_unit(setup, b, period, tree.b01, {"DJ01": {"occurrences": 4}})  # 82
     results.compute(period)
     r = result(period, tree.b01)
-    assert r.total == Decimal("84") and r.assessors == 2
+    assert r.total == Decimal("93.33") and r.assessors == 2  # 84 of the quarter's 90 points
 
 
 def test_member_points_on_the_same_engine(tree, admin_user, users):
@@ -236,16 +242,17 @@ def test_mean_of_a_panel_rounds_once_on_the_exact_mean(setup, tree, admin_user, 
     score_unit(setup, panel[0], period, tree.b02, {"FJ02": {"yes": True}})  # one of three triggers a veto
     results.compute(period)
     r = result(period, tree.b01)
-    assert (r.base, r.bonus, r.total, r.assessors) == (Decimal("84.67"), Decimal("0.67"), Decimal("85.33"), 3)
+    # 254 of 3 × 90 points → 94.07 of 100, once; the bonus is not rescaled
+    assert (r.base, r.bonus, r.total, r.assessors) == (Decimal("94.07"), Decimal("0.67"), Decimal("94.74"), 3)
     codes = dict(setup.scheme.categories.values_list("pk", "code"))
     cats = {codes[int(c)]: v for c, v in r.categories.items()}
     assert cats["DJ"] == "64.67" and cats["JK"] == "0.67"
     r2 = result(period, tree.b02)
-    assert r2.vetoed and r2.veto_items == "FJ02" and r2.star_cap == 2 and r2.assessors == 1
+    assert r2.vetoed and r2.veto_items == "FJ02" and r2.star_cap == 0 and r2.assessors == 1
     assert (r.rank, r2.rank) == (2, 1) and (r.peer_size, r2.peer_size) == (2, 2)
     dj01 = ItemResult.objects.get(period=period, item=setup.items["DJ01"])
-    # 40 − 16 ÷ 4 sheets
-    assert (dj01.units_deducted, dj01.points_deducted, dj01.average) == (3, Decimal("16"), Decimal("36"))
+    # one unit lost 16 ÷ 3 sheets = 5.33 on average (issue 22.3: a unit, not three sheets); 40 − 5.33 ÷ 2 units
+    assert (dj01.units_deducted, dj01.points_deducted, dj01.average) == (1, Decimal("5.33"), Decimal("37.34"))
 
 
 def test_a_recomputation_writes_only_what_changed(setup, tree, admin_user):
@@ -269,7 +276,7 @@ def test_a_recomputation_writes_only_what_changed(setup, tree, admin_user):
     services.submit_sheet(admin_user, s2)
     assert results.compute(period) == 3
     r1, r2, r3 = result(period, tree.b01), result(period, tree.b02), result(period, b04)
-    assert (r2.total, r2.rank, r1.rank, r3.rank) == (Decimal("90"), 1, 2, 3)
+    assert (r2.total, r2.rank, r1.rank, r3.rank) == (Decimal("100"), 1, 2, 3)
     assert r2.pk != before[tree.b02.pk][0] and r1.pk != before[tree.b01.pk][0]  # its rank moved
     assert r3.pk == before[b04.pk][0]  # nothing about B04 changed
 

@@ -343,10 +343,10 @@ def test_linkage_export_gives_each_committee_member_a_coefficient(client, data, 
     r = client.get(url("linkage_xlsx", plan_pk=data["in"]["plan"]))
     assert r.status_code == 200
     rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
-    by_name = {row[7]: row for row in rows[1:] if row[7]}
+    by_name = {row[8]: row for row in rows[1:] if row[8]}
     expected = {5: (1.2, 1.1), 3: (1.1, 1.0), 1: (1.0, 0.9)}[stars["B01"]] if stars["B01"] in (5, 3, 1) else None
-    assert by_name["张三"][9] == expected[0] and by_name["钱七"][9] == expected[1]
-    assert any(row[2] == "第二党支部" and row[7] in ("", None) for row in rows[1:])  # no posts on record
+    assert by_name["张三"][10] == expected[0] and by_name["钱七"][10] == expected[1]
+    assert any(row[2] == "第二党支部" and row[8] in ("", None) for row in rows[1:])  # no posts on record
     assert not any(row[2] == "第三党支部" for row in rows)
     assert AuditEntry.objects.filter(model="assessment.plan", action=AuditAction.EXPORT).exists()
 

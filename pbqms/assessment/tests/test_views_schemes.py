@@ -271,11 +271,11 @@ def test_create_the_plan_checks_the_weights(english, users, tree, admin_user):
     scheme = schemes.publish_scheme(admin_user, draft(tree, admin_user))
     english.force_login(users[Role.DEPARTMENT_STAFF])
     r = english.post(url("plan_create", scheme_pk=scheme.pk), {"quarter_weight": "70", "annual_weight": "40",
-                                                               "panel_rule": "mean"})
+                                                               "panel_rule": "mean", "year_rule": "weighted"})
     assert r.status_code == 200 and "must add up to 100" in body(r)
     assert not Plan.objects.exists()
     r = english.post(url("plan_create", scheme_pk=scheme.pk), {"quarter_weight": "60", "annual_weight": "40",
-                                                               "panel_rule": "lead"})
+                                                               "panel_rule": "lead", "year_rule": "weighted"})
     plan = Plan.objects.get()
     assert r.status_code == 302 and plan.periods.count() == 19 and plan.quarter_weight == Decimal("60")
     r = english.get(url("plan", plan_pk=plan.pk))

@@ -70,11 +70,11 @@ def test_export_layout(liukao):
     assert header[:8] == ["类别编码", "类别名称", "编码", "项目", "考核内容与标准", "分值", "类型", "计分方法"]
     assert header[8:] == ["每次分值", "分档", "零分比率", "满分比率", "需佐证", "仅年度", "自动指标", "否决效果",
                           "否决扣分", "星级上限"]
-    assert items.max_row == 1 + 73  # 67 items (款) + 3 vetoes + 3 bonus/penalty rules
+    assert items.max_row == 1 + 74  # 67 items (款) + 3 vetoes + 4 bonus/penalty rules
     rows = {r[2]: r for r in items.iter_rows(min_row=2, values_only=True)}
     assert rows["DJ06"][9] == "好:2;较好:1.5;一般:1;差:0" and rows["DJ06"][7] == "分档计分"
     assert rows["DJ01"][14] == "activities.compliance_rate" and rows["DJ01"][7] == "比例折算"
-    assert rows["FJ02"][6] == "否决指标" and rows["FJ02"][15] == "星级封顶" and rows["FJ02"][17] == 2
+    assert rows["FJ02"][6] == "否决指标" and rows["FJ02"][15] == "不得评星" and rows["FJ02"][17] is None
     assert rows["JK03"][6] == "扣分" and rows["DJ03"][8] == 0.5
     stars = [r for r in wb["星级"].iter_rows(values_only=True)]
     assert stars[0] == ("星级", "最低总分", "名额比例", "无否决", "各类别最低得分率")
@@ -135,12 +135,12 @@ def test_rule_errors_carry_their_rows(tree, admin_user, liukao):
         ws = wb.worksheets[0]
         for code in ("FJ03", "DJ01", "DJ03"):
             rows[code] = _row_of(wb, code)
-        ws.cell(rows["FJ03"], 17).value = None  # fixed deduction without its points
+        ws.cell(rows["FJ03"], 16).value = "固定扣分"  # a veto that deducts: no longer allowed (issue 22.5)
         ws.cell(rows["DJ01"], 11).value = 99  # 0-point rate above the full-point rate
         ws.cell(rows["DJ03"], 9).value = 5  # per occurrence above the maximum (2)
 
     problems = _refused(admin_user, tree, _edit(xlsx.export_scheme(liukao, "en"), change))
-    assert f"row {rows['FJ03']}: Give the points a veto deducts." in problems
+    assert any(p.startswith(f"row {rows['FJ03']}: A veto removes eligibility") for p in problems)
     assert any(p.startswith(f"row {rows['DJ01']}: A ratio item needs") for p in problems)
     assert f"row {rows['DJ03']}: Points per occurrence exceed the item's maximum." in problems
 
@@ -227,4 +227,4 @@ def test_only_managers_import(tree, users, liukao):
     with pytest.raises(PermissionDenied):
         xlsx.import_scheme(users[Role.DEPARTMENT_STAFF], tree.sub2, YEAR, data)
     scheme = xlsx.import_scheme(users[Role.DEPARTMENT_STAFF], tree.sub1, YEAR, data)
-    assert scheme.owner == tree.sub1 and scheme.items.count() == 73
+    assert scheme.owner == tree.sub1 and scheme.items.count() == 74
