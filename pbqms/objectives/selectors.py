@@ -264,3 +264,17 @@ def dashboard(user: Any, unit: Unit, year: int) -> tuple[Row, list[Row], bool]:
              for uid in ids}
     top = Row(unit, counts.get(unit.pk, {}), party[unit.pk])
     return top, [Row(c, counts.get(c.pk, {}), party[c.pk]) for c in children], more
+
+
+# ---- for other capabilities (assessment reads these; objectives never imports assessment) --------
+
+LETTER_CAP = 200
+
+
+def letter_targets(user: Any, unit: Unit, year: int, objective_ids: Any = None) -> list[Target]:
+    """A branch's own targets of the year — the rows of its responsibility letter — that the user
+    reads, optionally only those decomposing the given objectives (one query, capped)."""
+    qs = unit_targets(user, unit, year).filter(member__isnull=True)
+    if objective_ids is not None:
+        qs = qs.filter(objective_id__in=list(objective_ids))
+    return list(qs[:LETTER_CAP])
