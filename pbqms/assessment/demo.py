@@ -111,6 +111,24 @@ def _run_period(period: Period, admin: User, when: dt.date, branches: list[Unit]
         services.move_period(admin, period, PeriodStatus.PUBLISHED)
 
 
+# Items of 六考一评 and the mine's objectives (whose branch targets fill each responsibility letter)
+# they measure: 考核评价对照责任目标.
+LETTER_LINKS = {"“三会一课”质量": "“三会一课”", "组织生活制度落实": "“三会一课”", "党员教育培训": "党员教育培训",
+                "党建标准化台帐": "基层党支部标准化", "党员示范岗": "创建“党员先锋岗”", "党员日常管理": "党员目标管理",
+                "季度自查与问题整改": "整改通知", "发生重大安全事故": "安全生产无重大事故"}
+
+
+def _link_letter_targets(admin: User, scheme: Any) -> None:
+    from . import targets
+
+    choices = targets.objective_choices(admin, scheme)
+    for item in scheme.items.all():
+        for title, objective in LETTER_LINKS.items():
+            found = [o.pk for o in choices if o.title.startswith(objective)]
+            if item.title.startswith(title) and found:
+                targets.set_item_objectives(admin, item, found)
+
+
 def _monthly_self_checks(plan: Any, quarter: int, branches: list[Unit], secretaries: dict[str, User],
                          rng: random.Random, today: dt.date) -> None:
     """The quarter's ended months self-checked by the branches (一月一自查); the weakest skip one
@@ -204,6 +222,7 @@ def build(log: Callable[[str], None] = print) -> None:
         scheme = schemes.publish_scheme(admin, schemes.load_scheme(admin, mine, year, SCHEMES["liukao"]))
         plan = services.create_plan(admin, scheme)
         _linkage(admin, plan)
+        _link_letter_targets(admin, scheme)
     quarters = [q for q in range(1, 5) if dt.date(year, q * 3, 28) + dt.timedelta(days=12) < today]
     for q in quarters:
         _monthly_self_checks(plan, q, branches, secretaries, rng, today)

@@ -54,7 +54,7 @@ def sources() -> list[tuple[str, Any]]:
 
 
 class SchemeCreateForm(forms.Form):
-    owner = forms.ChoiceField(label=_("Issuing committee"))
+    owner = forms.ChoiceField(label=_("Issuing unit"))
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     source = forms.ChoiceField(label=_("Start from"), choices=sources, widget=forms.RadioSelect, initial="liukao")
     name = forms.CharField(label=_("Scheme name"), max_length=150, required=False,
@@ -121,17 +121,25 @@ class ItemForm(forms.Form):
         choices=_blank([(e.value, e.label) for e in OFFERED_VETO_EFFECTS]),
         help_text=_("A triggered veto always makes the unit ineligible for stars and awards (评先评优) in the "
                     "period; a fixed deduction is a penalty item."))
+    objectives = forms.MultipleChoiceField(
+        label=_("Letter targets measured"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("The committee's objectives whose targets, in each branch's responsibility letter, this item "
+                    "measures: a deduction shows the branch's target (考核评价对照责任目标)."))
 
-    def __init__(self, *args: Any, scheme: Any, item: SchemeItem | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, scheme: Any, item: SchemeItem | None = None, objectives: Any = (),
+                 **kwargs: Any):
         if item is not None and "initial" not in kwargs:
             kwargs["initial"] = item_initial(item)
+            kwargs["initial"]["objectives"] = [str(pk) for pk in item.objectives.values_list("pk", flat=True)]
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = scheme.categories.all()
         self.fields["metric"].choices = _blank([(m.code, m.label) for m in METRICS.values()])
+        self.fields["objectives"].choices = [(str(o.pk), f"{o.number}. {o.title}") for o in objectives]
 
     def data_for_service(self) -> dict[str, Any]:
         d = dict(self.cleaned_data)
         d.pop("category", None)
+        d.pop("objectives", None)
         d["levels"] = parse_levels(d.get("levels") or "")
         return d
 

@@ -170,6 +170,10 @@ class SchemeItem(models.Model):
     annual_only = models.BooleanField(_("annual summary only"), default=False)
     metric = models.CharField(_("computed from"), max_length=60, blank=True,
                               help_text=_("A figure the system computes from its own records pre-fills the score."))
+    # The responsibility letters' targets the item measures (五不放过: "考核评价没有对照责任目标不放过"):
+    # objectives of the issuing committee, whose branch targets make up each branch's letter (22.4).
+    objectives = models.ManyToManyField("objectives.Objective", blank=True, related_name="+",
+                                        verbose_name=_("letter targets measured"))
     veto_effect = models.CharField(_("veto effect"), max_length=12, choices=VetoEffect.choices, blank=True)
     veto_deduction = models.DecimalField(_("veto deduction"), max_digits=6, decimal_places=2, null=True, blank=True)
     veto_star_cap = models.PositiveSmallIntegerField(_("stars at most"), null=True, blank=True)

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
-from pbqms.assessment import coverage, schemes, selectors, services
+from pbqms.assessment import coverage, schemes, selectors, services, targets
 from pbqms.assessment.forms import (
     AnalysisForm,
     CopyForm,
@@ -230,11 +231,14 @@ def item_edit(request: HttpRequest, scheme_pk: int, item_pk: int | None = None) 
         return back
     more = {} if item else {"initial": {"category": request.GET.get("category") or None, "kind": "work",
                                         "method": "deduct"}}
-    form = ItemForm(request.POST or None, scheme=scheme, item=item, **more)
+    form = ItemForm(request.POST or None, scheme=scheme, item=item,
+                    objectives=targets.objective_choices(request.user, scheme), **more)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = schemes.save_item(request.user, scheme, form.data_for_service(), item=item,
-                                      category=form.cleaned_data["category"])
+            with transaction.atomic():  # the item and the letter targets it measures, together
+                saved = schemes.save_item(request.user, scheme, form.data_for_service(), item=item,
+                                          category=form.cleaned_data["category"])
+                targets.set_item_objectives(request.user, saved, [int(x) for x in form.cleaned_data["objectives"]])
         except ValidationError as e:
             _put(form, e)
         else:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
-from pbqms.assessment import bulletin, charts, coverage, findings, linkage, marks, stats, tasks
+from pbqms.assessment import bulletin, charts, coverage, findings, linkage, marks, stats, targets, tasks
 from pbqms.assessment import stars as star_rules
 from pbqms.assessment.models import Period, PeriodKind, PeriodStatus, Result, StarRating, StarStatus
 from pbqms.core import clock
@@ -143,6 +143,22 @@ def _trend_chart(card: stats.Scorecard, name: str) -> Any:
                              height=220) if labels else ""
 
 
+def _letter(user: Any, period: Any, result: Result, card: stats.Scorecard) -> list[targets.LetterRow]:
+    """The unit's responsibility-letter targets beside its scores, and on each deduction the target
+    its item measures (22.4)."""
+    if result.member_id:
+        return []
+
+    def points(item_ids: list[int]) -> dict[int, Any]:
+        cells = stats.heat_cells(period, [result.unit_id], periods=stats.source_periods(period))
+        return {i: cells.get((result.unit_id, i)) for i in item_ids}
+
+    letter = targets.unit_letter(user, result.unit, period.plan.year, period.scheme_id, points)
+    for d in card.deductions:
+        d.targets = letter.by_item.get(d.item.pk, [])  # type: ignore[attr-defined]
+    return letter.rows
+
+
 def _scorecard_page(request: HttpRequest, period: Any, result: Result) -> HttpResponse:
     card = stats.scorecard(request.user, period, result)
     _decorate([result])
@@ -151,6 +167,7 @@ def _scorecard_page(request: HttpRequest, period: Any, result: Result) -> HttpRe
         **_head(request, period), "card": card, "r": result, "name": name, "trend_chart": _trend_chart(card, name),
         "member": bool(result.member_id), "fix_next": card.fix_next,
         "composition": marks.composition(period, result),
+        "letter": _letter(request.user, period, result, card), "today": clock.today(),
     })
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from pbqms import scope
-from pbqms.assessment import selectors, services
+from pbqms.assessment import selectors, services, targets
 from pbqms.assessment.forms import SubmitForm, WithdrawForm
 from pbqms.assessment.models import (
     ItemKind,
@@ -125,6 +125,14 @@ def errors_by_item(messages_: list[str], items: list[SchemeItem]) -> tuple[dict[
 
 # ---- the sheet ------------------------------------------------------------------------------------
 
+def _attach_targets(user: Any, sheet: Sheet, rows: list[Any]) -> None:
+    """Beside each item, the unit's letter targets it measures (22.4; two queries)."""
+    found = targets.targets_by_item(user, sheet.unit, sheet.period.plan.year, [r.item.pk for r in rows]) \
+        if not sheet.member_id else {}
+    for r in rows:
+        r.targets = found.get(r.item.pk, [])
+
+
 def closed_reason(sheet: Sheet) -> str:
     """Why the sheet cannot be scored now (locked, not this period's step), or ''."""
     try:
@@ -147,6 +155,7 @@ def _context(request: HttpRequest, sheet: Sheet, *, posted: dict[int, dict[str, 
             row.values = posted.get(row.item.pk) or saved_values(row.item, row.score)  # type: ignore[attr-defined]
             row.errors = row_errors.get(row.item.pk, [])  # type: ignore[attr-defined]
             row.conflict = (conflicts or {}).get(row.item.pk)  # type: ignore[attr-defined]
+    _attach_targets(user, sheet, [row for block in blocks for row in block.rows])
     closed = closed_reason(sheet)
     may_write = services.may_write_sheet(user, sheet)
     editable = may_write and not closed and sheet.status == SheetStatus.DRAFT
@@ -232,6 +241,7 @@ def sheet_row(request: HttpRequest, sheet_pk: int, item_pk: int) -> HttpResponse
     closed = closed_reason(sheet)
     editable = services.may_write_sheet(request.user, sheet) and not closed and sheet.status == SheetStatus.DRAFT
     row.values, row.errors, row.conflict = values, row_errors, conflict  # type: ignore[attr-defined]
+    _attach_targets(request.user, sheet, [row])
     block = next(b for b in selectors.sheet_blocks(sheet, beside, [i for i in items
                                                                   if i.category_id == item.category_id]))
     return render(request, "assessment/_score_row_swap.html", {

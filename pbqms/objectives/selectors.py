@@ -325,3 +325,17 @@ def work_items(user: Any) -> list[Any]:
             if n else _("You have no targets for %(year)d yet: propose yours") % {"year": year},
             reverse("objectives:mine"), TODO, n))
     return out
+
+
+# ---- for other capabilities (assessment reads these; objectives never imports assessment) --------
+
+LETTER_CAP = 200
+
+
+def letter_targets(user: Any, unit: Unit, year: int, objective_ids: Any = None) -> list[Target]:
+    """A branch's own targets of the year — the rows of its responsibility letter — that the user
+    reads, optionally only those decomposing the given objectives (one query, capped)."""
+    qs = unit_targets(user, unit, year).filter(member__isnull=True)
+    if objective_ids is not None:
+        qs = qs.filter(objective_id__in=list(objective_ids))
+    return list(qs[:LETTER_CAP])

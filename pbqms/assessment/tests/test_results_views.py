@@ -26,6 +26,7 @@ from pbqms.members import services as members
 from pbqms.members.models import Member
 
 MAX_QUERIES = 15
+SCORECARD_QUERIES = MAX_QUERIES + 2  # + the letter targets and the items measuring them (22.4)
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ def test_members_are_not_ranked_publicly_unless_allowed(client, english, member_
 
 def test_scorecard_shows_where_points_were_lost(client, data, tree, users, django_assert_max_num_queries):
     client.force_login(users[Role.DEPARTMENT_STAFF])
-    with django_assert_max_num_queries(MAX_QUERIES):
+    with django_assert_max_num_queries(SCORECARD_QUERIES):
         r = client.get(url("scorecard", period_pk=data["in"]["period"], code="B01"))
     page = body(r)
     assert r.status_code == 200
@@ -164,7 +165,7 @@ def test_scorecard_shows_where_points_were_lost(client, data, tree, users, djang
 
 def test_branch_reads_its_scorecard_without_finding_buttons(client, data, users, django_assert_max_num_queries):
     client.force_login(users[Role.BRANCH_SECRETARY])
-    with django_assert_max_num_queries(MAX_QUERIES):
+    with django_assert_max_num_queries(SCORECARD_QUERIES):
         r = client.get(url("scorecard", period_pk=data["in"]["period"], code="B01"))
     assert r.status_code == 200 and "支委会记录缺失" in body(r)
     assert 'name="score"' not in body(r)
@@ -378,7 +379,7 @@ def test_dashboard_of_a_user_without_results(client, data, users):
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.BRANCH_COMMITTEE, Role.COMMITTEE_SECRETARY])
 def test_year_scorecard_in_bounded_queries(client, data, users, role, django_assert_max_num_queries):
     client.force_login(users[role])
-    with django_assert_max_num_queries(MAX_QUERIES):
+    with django_assert_max_num_queries(SCORECARD_QUERIES):
         r = client.get(url("scorecard", period_pk=data["in"]["year"], code="B01"))
     assert r.status_code == 200 and "DJ01" in body(r)
 
