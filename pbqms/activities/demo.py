@@ -91,12 +91,33 @@ def build(log: Callable[[str], None] = print) -> None:
         if code not in ("B04", "B08", "B13"):  # the rest hold their yearly meetings in December
             add(b, ActivityKind.LIFE_MEETING, dt.date(year, 2, 26), secretary)
             add(b, ActivityKind.DEMOCRATIC_REVIEW, dt.date(year, 2, 27), secretary)
-        # 谈心谈话: the secretary talks with members one by one, one record per conversation
+        # 谈心谈话: the secretary talks with members one by one on one day, a record per conversation
         members = [m for m in services.roster_of(b) if m != secretary]
-        for n, m in enumerate(rng.sample(members, min(4, len(members)))):
-            add(b, ActivityKind.HEART_TALK, dt.date(year, 3, 16 + n), secretary, talk_with=m)
+        for m in rng.sample(members, min(4, len(members))):
+            add(b, ActivityKind.HEART_TALK, dt.date(year, 3, 18), secretary, talk_with=m)
+    plans = _file_plans(admin, items, today)
     with clock.as_of(today):
         records = services.record_many(admin, items)
         result = services.nightly()
+    log(f"  activities: {plans} plans filed (B06 files its after the meetings: 补报)")
     log(f"  activities: {len(records)} records, {result['states']} states, {result['findings']} findings "
         f"from missed requirements, {result['reminders']} reminders")
+
+
+PLANNED = (ActivityKind.COMMITTEE_MEETING, ActivityKind.THEME_DAY, ActivityKind.BRANCH_ASSEMBLY,
+           ActivityKind.PARTY_LECTURE)
+
+
+def _file_plans(admin: User, items: list[services.RecordInput], today: dt.date) -> int:
+    """Each branch files its month's plan (活动计划报备) a few days before the month begins, the
+    meetings it then holds on their days; B06 files its plans only after the meetings (补报)."""
+    months: dict[tuple[Unit, dt.date], list[services.PlanItem]] = {}
+    for it in items:
+        if it.kind in PLANNED and it.unit.kind == UnitKind.BRANCH:
+            months.setdefault((it.unit, it.held_on.replace(day=1)), []).append(
+                services.PlanItem(it.kind, it.held_on, it.topic))
+    for (unit, first), lines in sorted(months.items(), key=lambda kv: (kv[0][0].code, kv[0][1])):
+        filed = first.replace(day=25) if unit.code == "B06" else first - dt.timedelta(days=3)
+        with clock.as_of(min(filed, today)):
+            services.file_plan(admin, unit=unit, period=f"{first:%Y-%m}", items=lines)
+    return len(months)

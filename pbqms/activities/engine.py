@@ -8,6 +8,11 @@ and SQLite), compares with the stored states and writes only what changed; then 
 subtree totals are rebuilt bottom-up for the months in which a state changed. A record's change
 re-evaluates its own unit for its period; the nightly run re-evaluates everything for the current
 year and turns missed requirements into findings exactly once (services.raise_missed_findings).
+
+A requirement counts occurrences, not days: each record is one occurrence of its kind (four
+one-to-one talks held on one day are four talks; a lecture given to two groups on one day, two
+lectures). Kinds other than talks, lectures and "other" are held once a day per unit (a
+database constraint), so for them records and days coincide.
 """
 
 from __future__ import annotations

@@ -360,6 +360,14 @@ def months_of(year: int) -> list[dt.date]:
     return [dt.date(year, m, 1) for m in range(1, 13)]
 
 
+def near_months(year: int, today: dt.date | None = None) -> set[dt.date]:
+    """The three months a phone shows of the year's heat map: the current month and the two before
+    it (a past year: its last three months; a year to come: its first three)."""
+    today = today or clock.today()
+    anchor = today.month if year == today.year else (12 if year < today.year else 3)
+    return {dt.date(year, m, 1) for m in range(max(1, anchor - 2), max(3, anchor) + 1)}
+
+
 def heat_rows(units: list[Unit], year: int, *, total: Unit | None = None) -> list[HeatRow]:
     """One row per unit (the stored subtree totals per month): one query for all of them."""
     today = clock.today()

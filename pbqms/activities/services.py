@@ -396,7 +396,7 @@ def file_plan(actor: Any, *, unit: Unit, period: str, items: Sequence[PlanItem])
     if not created:
         # Filing again keeps every line with its filing time: a line still planned stays as filed,
         # a line dropped is marked superseded (never deleted), a new line is filed now.
-        wanted = {(i.kind, i.planned_on, i.topic.strip()) for i in items}
+        wanted = {(it.kind, it.planned_on, it.topic.strip()) for it in items}
         for line in plan.items.all():
             key = (line.kind, line.planned_on, line.topic)
             if key in wanted and key not in kept:
@@ -407,13 +407,13 @@ def file_plan(actor: Any, *, unit: Unit, period: str, items: Sequence[PlanItem])
         plan.version += 1
         plan.save(update_fields=["status", "submitted_by", "submitted_at", "version"])
     new = []
-    for i in items:
-        key = (i.kind, i.planned_on, i.topic.strip())
+    for line_in in items:
+        key = (line_in.kind, line_in.planned_on, line_in.topic.strip())
         if key in kept:
             kept.pop(key)  # one stored line per line filed
             continue
-        new.append(PlannedActivity(plan=plan, kind=i.kind, planned_on=i.planned_on, topic=i.topic.strip(),
-                                   filed_at=now, version=plan.version, late=i.planned_on < today))
+        new.append(PlannedActivity(plan=plan, kind=line_in.kind, planned_on=line_in.planned_on, topic=key[2],
+                                   filed_at=now, version=plan.version, late=line_in.planned_on < today))
     PlannedActivity.objects.bulk_create(new)
     late = sum(1 for line in new if line.late)
     changes: dict[str, list[Any]] = {"items": [None, len(items)], "version": [None if created else plan.version - 1,

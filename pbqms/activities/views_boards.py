@@ -83,7 +83,8 @@ def heatmap(request: HttpRequest, code: str) -> HttpResponse:
     this = clock.today().year
     context = {"unit": unit, "year": year, "page": page, "total_row": rows[0], "rows": rows[1:],
                "months": selectors.months_of(year), "years": list(range(this, this - 6, -1)),
-               "current_month": clock.today().replace(day=1), "crumbs": selectors.readable_crumbs(user, unit),
+               "current_month": clock.today().replace(day=1), "near_months": selectors.near_months(year),
+               "crumbs": selectors.readable_crumbs(user, unit),
                "steps": selectors.HEAT_STEPS, **nav(user, unit, "heatmap")}
     return render(request, "activities/heatmap.html", context)
 

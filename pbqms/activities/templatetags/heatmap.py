@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from pbqms.activities.selectors import HeatRow, heat_class
+from pbqms.activities.selectors import HeatRow, heat_class, near_months
 
 register = template.Library()
 
@@ -20,12 +20,13 @@ def heat_cells(row: HeatRow) -> SafeString:
     title_format = gettext("met %(met)s, missed %(missed)s, at risk %(risk)s, in time %(open)s")
     risk_label = gettext("at risk")
     cells = []
+    near = near_months(row.cells[0].month.year) if row.cells else set()
     for c in row.cells:
         rate = c.rate
         title = title_format % {"met": c.met, "missed": c.missed, "risk": c.at_risk, "open": c.open}
         text = f"{rate:.0f}" if rate is not None else ("" if c.is_future else "·")
         risk = (format_html('<span class="heat-risk" aria-label="{}">!{}</span>', risk_label, c.at_risk)
                 if c.is_current and c.at_risk else "")
-        css = heat_class(rate) + (" heat-now" if c.is_current else "")
+        css = heat_class(rate) + (" heat-now" if c.is_current else "") + ("" if c.month in near else " heat-far")
         cells.append((css, f"{c.month:%Y-%m}：{title}", text, risk))
     return format_html_join("", '<td class="heat-cell {}" title="{}">{}{}</td>', cells)

@@ -51,6 +51,12 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"life-{name}.png"), full_page=True)
 
 
+def assert_fits_the_phone(page) -> None:
+    """The page does not scroll sideways."""
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
+
+
 def last_month() -> dt.date:
     return (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
@@ -89,6 +95,13 @@ def test_record_an_activity_with_the_attendance_checklist(page, users, tree, bra
     page.wait_for_url(page.base + "/")
     day = timezone.localdate()
     page.goto(page.base + f"/activities/units/B01/records/new/?kind=committee&day={day:%Y-%m-%d}")
+    # a committee meeting expects the committee serving that day (张三); the others may attend, unticked
+    assert page.locator("input[name=present]:checked").count() == 1
+    assert page.locator(".att-others input[name=present]").count() == 5
+    page.locator(".att-others .att-row", has_text="孙丽").locator("input[name=present]").check()
+    shot(page, "record-form-committee")
+    page.select_option("select[name=kind]", "assembly")  # the checklist follows the kind (htmx)
+    expect(page.locator(".att-others")).to_have_count(0)
     assert page.locator("input[name=present]:checked").count() == 6
     page.fill("input[name=start_time]", "14:30")
     page.fill("input[name=place]", "三楼会议室")
@@ -137,8 +150,16 @@ def test_the_branch_calendar(page, users, tree, branch):
     assert "支委会每月至少召开1次" in side and "1/1" in side
     shot(page, "calendar")
     page.set_viewport_size({"width": 390, "height": 800})
+    page.reload()
+    assert_fits_the_phone(page)
+    chips = page.locator("table.cal .cal-chip.rec")
+    assert chips.count() == 4
+    for i in range(4):  # every day with a meeting shows, whatever its weekday
+        box = chips.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     shot(page, "calendar-mobile")
     page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
     cal.locator(".cal-chip.rec", has_text="走进红色教育基地").click()
     page.wait_for_selector("#attendance")
     assert "出差" in page.locator("#attendance").inner_text()
@@ -178,6 +199,17 @@ def test_the_committee_heat_map(page, users, tree, branch):
     assert table.locator(".heat-cell.hm5").count() > 0 and table.locator(".heat-cell.hm1").count() > 0
     assert "第三党支部" not in page.locator("main").inner_text()
     shot(page, "heatmap")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(page.base + "/activities/units/SUB1/heatmap/")  # this year: the current month shows
+    assert_fits_the_phone(page)
+    for cell in (page.locator("table.heat thead th.heat-now"), page.locator("table.heat thead th.heat-year"),
+                 page.locator("table.heat tbody tr").first.locator("td.heat-now")):
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    shot(page, "heatmap-mobile")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(page.base + f"/activities/units/SUB1/heatmap/?year={year}")
     table.locator("a", has_text="第一党支部").click()
     page.wait_for_url("**/activities/units/B01/calendar/")
 
