@@ -83,6 +83,10 @@ KINDS = [
     Kind("plan-table", gettext_lazy("Activity plan table"),
          gettext_lazy("Every plan filed for the year, each line with whether it was held."),
          (UnitKind.BRANCH, UnitKind.GROUP)),
+    Kind("excellence", gettext_lazy("Striving-for-excellence activity plan table"),
+         gettext_lazy("The year's special activities to strive for excellence (theme party days and other "
+                      "special activities), each with who leads it and whether it was carried out."),
+         (UnitKind.BRANCH,)),
     Kind("branch-book", gettext_lazy("Secretary's work-plan record book"),
          gettext_lazy("The year's plans and every meeting of the branch: time, place, host, attendance, "
                       "absentees and reasons, minutes and resolutions."),
@@ -121,7 +125,7 @@ def build(user: Any, unit: Unit, key: str, year: int) -> Book:
     if kind is None or unit.kind not in kind.units:
         raise Http404
     builder = {"distribution": _distribution, "plan-table": _plan_table, "branch-book": _branch_book,
-               "group-book": _group_book}[key]
+               "group-book": _group_book, "excellence": _excellence}[key]
     return builder(user, unit, year)
 
 
@@ -315,3 +319,37 @@ def _group_book(user: Any, unit: Unit, year: int) -> Book:
     return Book("group-book", str(BY_KEY["group-book"].title), unit, year,
                 _("Year %(year)s") % {"year": year}, sections if recs else [],
                 empty=_("No party group meeting was recorded for this year."))
+
+
+# 支部“创先争优”特色活动计划安排表 (#22.11): one of the "三表", not the plan list: one table for the
+# year of the special activities only (theme party days and other activities the branch plans to
+# strive for excellence), each with the one who leads it and how it was carried out.
+EXCELLENCE_KINDS = ("theme_day", "other")
+
+
+def _excellence(user: Any, unit: Unit, year: int) -> Book:
+    plans = list(selectors.plan_list(user, year=year).filter(unit_id=unit.pk).order_by("period_start", "id"))
+    items = [i for p in plans for i in p.items.all() if i.kind in EXCELLENCE_KINDS]
+    start, end = selectors.year_bounds(year)
+    recs = list(selectors.records(user).filter(unit_id=unit.pk, held_on__gte=start, held_on__lte=end)
+                .order_by("held_on", "id"))
+    by_plan = {p.pk: p for p in plans}
+    for i in items:
+        i.plan = by_plan[i.plan_id]
+    held = match_held(items, recs)
+    today = clock.today()
+    secretary = _secretary(unit)
+    rows = []
+    for n, i in enumerate(sorted(items, key=lambda i: (i.planned_on, i.pk)), 1):
+        r = held.get(i.pk)
+        done = (_("held on %(date)s") % {"date": day(r.held_on)} + f"（{_rate(r)}）") if r else (
+            _("not held") if i.plan.period_end < today else _("to come"))
+        rows.append([str(n), day(i.planned_on), i.topic, i.get_kind_display(), secretary or "—", done])
+    facts = [(_("Branch"), unit.name), (_("Secretary"), secretary or "—"), (_("Year"), str(year)),
+             (_("Special activities planned"), str(len(rows)))]
+    table = Table([_("Seq"), _("Planned date"), _("Topic"), _("Activity"), _("Led by"), _("Carried out")],
+                  rows, [1.0, 3.0, 5.6, 2.8, 1.8, 3.4])
+    return Book("excellence", str(BY_KEY["excellence"].title), unit, year, _("Year %(year)s") % {"year": year},
+                [Section(str(BY_KEY["excellence"].title), facts=facts, table=table)] if rows else [],
+                empty=_("No special activity was planned for this year."))
+

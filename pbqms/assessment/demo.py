@@ -201,7 +201,9 @@ def build(log: Callable[[str], None] = print) -> None:
 
     # Last year: seed 001's structure, the whole year published and stars confirmed.
     with clock.as_of(dt.date(year - 1, 1, 5)):
-        old = schemes.publish_scheme(admin, schemes.load_scheme(admin, mine, year - 1, SCHEMES["dongli"]))
+        from pbqms.demo.adapt import coal_mine  # seed 001's scheme, with a coal mine's items (#22.11)
+
+        old = schemes.publish_scheme(admin, schemes.load_scheme(admin, mine, year - 1, coal_mine(SCHEMES["dongli"])))
         plan = services.create_plan(admin, old)
     veto_code = "FJ04"  # 精神文明建设: a discipline case last year (no stars, no awards that year)
     for q in range(1, 5):

@@ -281,11 +281,31 @@ def can_manage(user: Any, unit: Unit) -> bool:
     return scope.can_manage_assessment(user, unit)
 
 
+OWNER_PLACEHOLDER = "{owner}"
+
+
+def for_owner(data: Mapping[str, Any], owner: Unit) -> dict[str, Any]:
+    """A shipped scheme made the owner's own: ``{owner}`` in its name, description and item texts
+    becomes the owning committee's name (a mine loading the power plant's scheme gets its name)."""
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(OWNER_PLACEHOLDER, owner.name)
+        if isinstance(value, Mapping):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    return fill(data)  # type: ignore[no-any-return]
+
+
 @transaction.atomic
 def load_scheme(actor: Any, owner: Unit, year: int, data: Mapping[str, Any], *, check_rights: bool = True) -> Scheme:
-    """Store a scheme written as data as a new draft version for (owner, year, target kind)."""
+    """Store a scheme written as data as a new draft version for (owner, year, target kind); the
+    owner's name fills ``{owner}`` in a shipped scheme's texts (`for_owner`)."""
     if check_rights and not can_manage(actor, owner):
         raise PermissionDenied
+    data = for_owner(data, owner)
     _raise(check_data(data))
     target_kind = data.get("target_kind") or TargetKind.BRANCH
     if (data.get("quarter_mark") or QuarterMark.RESCALE) not in QuarterMark.values:

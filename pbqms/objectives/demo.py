@@ -58,7 +58,7 @@ COMMON = {"party_spirit": "坚定理想信念，按时参加组织生活，按�
 def _secretary_name(unit: Unit) -> str:
     post = CommitteeRole.objects.filter(unit=unit, role=CommitteeRoleKind.SECRETARY, ended_on__isnull=True
                                         ).select_related("member").first()
-    return post.member.name if post else "—"
+    return post.member.name if post else ""  # no secretary: signing refuses it
 
 
 def build(log: Callable[[str], None]) -> None:

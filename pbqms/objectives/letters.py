@@ -165,8 +165,9 @@ def sign_letter(actor: Any, letter: ResponsibilityLetter, side: str, *, name: st
         raise ValidationError(_("The branch's targets changed after the letter was drawn up; draw it up again "
                                 "before signing."))
     signer = name.strip() if actor is None else signer_name(actor)
-    if not signer:
-        raise ValidationError(_("A signature needs the signer's name."))
+    if not signer.strip("—–-_ .·"):  # a dash is no signer (#22.11: Z01's letter was "signed" by "—")
+        raise ValidationError(_("A signature needs the signer's name: this side has no signer, so the letter "
+                                "cannot be signed for it."), code="no_signer")
     when = at or timezone.now()
     setattr(letter, f"{side}_signer", actor if getattr(actor, "pk", None) else None)
     setattr(letter, f"{side}_signer_name", signer)

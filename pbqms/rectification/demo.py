@@ -22,23 +22,29 @@ from . import preventive, services
 from .models import CauseCategory, Finding, FindingSource, Notice, PreventiveAction, PreventiveStatus
 from .reminders import sweep_deadlines
 
-# (item code, standard applied, what was found) — items of the mine's 六考一评 scheme
-# (pbqms/assessment/fixtures/liukao.py).
+# (item code, standard applied, what was found) — items of the mine's 六考一评 scheme in force
+# (pbqms/assessment/fixtures/liukao.py; `build` checks every code is there). What is found is the
+# work itself — a meeting not held, a record missing its decisions — never a count of photos or
+# pages (减负: 不以照片、材料数量衡量工作).
 ITEMS = [
     ("DJ03", "支委会每月至少召开一次，议题、决定有记录", "当月支委会记录缺失，未见会议签到表"),
-    ("DJ13", "党小组会每月召开一次，有记录", "党小组会记录不全，缺少两次会议记录"),
-    ("DJ04", "党课每季度至少一次，支部书记每年至少讲一次", "本季度未开展党课"),
+    ("DJ03", "会议有记录，记录载明议题、讨论情况和决议", "党小组会记录要素缺项，未写明议题和决议"),
+    ("DJ01", "党课每季度至少一次", "本季度未开展党课"),
     ("DJ12", "按月足额收缴党费，台账清楚", "党费收缴台账未按月登记，个别党员欠缴"),
     ("DJ09", "发展党员程序规范，材料齐全", "一名发展对象政审材料缺页，谈话记录未签字"),
-    ("DJ05", "每月固定开展主题党日，有方案、有记录", "主题党日活动记录无签到和影像资料"),
-    ("XC01", "理论学习有计划、有记录、有心得", "学习计划未按月落实，学习笔记内容空泛"),
+    ("DJ05", "主题党日有当月方案，结合中心工作，记录参加人员和成效", "本月主题党日以一般性工作会议代替，无活动方案"),
+    ("DJ10", "每月组织党员集中学习，有安排、有记录、有研讨", "学习计划未按月落实，集中学习无研讨记录"),
     ("XC04", "宣传报道按季度报送，数量达标", "本季度宣传稿件未按时报送"),
-    ("DF01", "层层签订党风廉政建设责任书", "两名区队管理人员未签订廉洁承诺书"),
+    ("DF01", "年初签订党风廉政建设责任书，责任分解到人", "两名区队管理人员未签订党风廉政建设责任书"),
     ("DF03", "岗位廉洁风险点每年排查更新", "岗位廉洁风险点排查表未更新"),
-    ("GH01", "职工合理化建议有登记、有回复", "职工合理化建议回复不及时"),
-    ("GQ01", "团员青年活动有计划、有记录", "青安岗活动记录不完整"),
-    ("ZA04", "民兵训练按计划开展", "本季度民兵训练记录缺失"),
+    ("XC10", "职工意见建议登记、交办、答复闭环", "职工通过“七彩心桥”反映的两条意见逾期未答复"),
+    ("GQ04", "青年安全监督岗每月开展安全监督检查", "青年安全监督岗本月检查无记录"),
+    ("ZA04", "民兵按计划参加训练", "本季度民兵训练记录缺失"),
 ]
+# Visits of the previous calendar year fall under last year's scheme (seed 001's structure,
+# pbqms/assessment/fixtures/dongli.py): the same problems, under that scheme's items.
+LAST_YEAR = {"DJ03": "GZ05", "DJ01": "GZ05", "DJ12": "GZ04", "DJ09": "GZ10", "DJ05": "GZ07", "DJ10": "GZ10",
+             "XC04": "GZ09", "DF01": "GZ12", "DF03": "GZ12", "XC10": "GZ09", "GQ04": "GZ11", "ZA04": "GZ11"}
 CAUSES = [
     ("思想上重生产、轻党建，对基础资料管理重视不够",
      "支部书记组织支委重新学习考核细则，补齐记录，指定组织委员每月检查"),
@@ -52,7 +58,18 @@ def _quarter(d: dt.date) -> str:
     return f"{d.year}Q{(d.month - 1) // 3 + 1}"
 
 
+def _check_items() -> None:
+    """Every demo finding names an item of the mine's scheme (六考一评) by its real code."""
+    from pbqms.assessment.fixtures import SCHEMES
+
+    for scheme, used in (("liukao", {code for code, _s, _t in ITEMS}), ("dongli", set(LAST_YEAR.values()))):
+        codes = {i["code"] for c in SCHEMES[scheme]["categories"] for i in c["items"]}
+        missing = sorted(used - codes)
+        assert not missing, f"demo findings name items the {scheme} scheme lacks: {missing}"
+
+
 def build(log: Callable[[str], None] = print) -> None:
+    _check_items()
     rng = random.Random(20260301)
     users = {u.username: u for u in User.objects.filter(username__startswith="branch")}
     assessor = User.objects.get(username="assessor")
@@ -109,7 +126,8 @@ def build(log: Callable[[str], None] = print) -> None:
             with clock.as_of(day):
                 # an internal audit's findings are entered by the department until audits have their app
                 found = [services.record_finding(assessor, services.FindingInput(
-                    unit=unit, description=text, found_on=day, item_code=code, standard=standard,
+                    unit=unit, description=text, found_on=day, standard=standard,
+                    item_code=code if day.year == today.year else LAST_YEAR[code],
                     period=_quarter(day), source=FindingSource.AUDIT if by_auditor else FindingSource.INSPECTION,
                     source_ref=f"{day:%Y年%m月}" + ("内部审核" if by_auditor else "党建督查")))
                     for code, standard, text in items]

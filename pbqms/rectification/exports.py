@@ -222,7 +222,7 @@ def _verdict(check: Any) -> str:
     if check is None:
         return ""
     verdict = _("Effective") if check.effective else _("Not effective")
-    who = check.verified_by.username if check.verified_by else ""
+    who = str(check.verified_by) if check.verified_by else ""  # the person's name, not the login (#22.11)
     return f"{verdict}：{check.note}（{who} {day(check.verified_at)}）"
 
 

@@ -95,3 +95,21 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+# ---- printed forms (#20.10) -------------------------------------------------------------------
+
+@register.filter
+def keep_tail(value: Any) -> str:
+    """The text with its last two characters joined, so it never wraps leaving one alone."""
+    from pbqms.core.officedocs import keep_tail as join_tail
+
+    return join_tail(str(value if value is not None else ""))
+
+
+@register.filter
+def title_lines(value: Any, per_line: Any = 19) -> list[str]:
+    """A printed title as balanced lines of at most about `per_line` ems (broken between words)."""
+    from pbqms.core.officedocs import balanced_lines
+
+    return balanced_lines(str(value or ""), float(per_line))

@@ -156,7 +156,8 @@ def test_other_data_is_not_overwritten(db):
 
 EXPECTED_SCOPE = {
     # username: (codes of units readable, at least), whether it reads every unit of the mine
-    "admin": ("B15", True), "committee": ("B15", True), "assessor": ("B15", True), "auditor": ("B15", True),
+    "admin": ("B15", True), "committee": ("B15", True), "assessor": ("B15", True), "minister": ("B15", True),
+    "auditor": ("B15", True),
     "branch01": ("B01G3", False), "organiser01": ("B01G1", False), "group01": ("B01G1", False),
     "member01": ("B01", False),
 }
@@ -214,6 +215,8 @@ def test_demo_command_builds_once(db):
     assert set(Notice.objects.values_list("status", flat=True)) >= {"draft", "issued", "received", "answered",
                                                                    "returned", "closed"}
     assert Finding.objects.filter(source="compliance").exists()
+    assert_documents_have_three_hands()
+    assert_demo_fits_the_mine()
     out.clear()
     call_command("demo", "--no-serve", stdout=Out())
     assert any("already built" in line for line in out)
@@ -316,3 +319,59 @@ def test_copy_text_escapes_what_copy_needs(db):
         bulk.copy_payload(AuditEntry, entry_fields, payload)
         entry = AuditEntry.objects.get(model="x.y")
         assert (entry.object_repr, entry.changes, entry.note) == ("名\t字", {"a": ["\\", "\n"]}, "n\\o")
+
+
+def assert_documents_have_three_hands() -> None:
+    """#22.10: every version that went through approval was written, reviewed and approved by three
+    different people, approved before it took force."""
+    from django.utils import timezone
+
+    from pbqms.documents.models import DocumentVersion
+
+    signed = DocumentVersion.objects.filter(steps__kind="approve").distinct().prefetch_related("steps__actor")
+    assert signed.count() >= 44
+    for v in signed:
+        hands = v.hands()
+        people = [hands["author"], hands["reviewer"], hands["approver"]]
+        assert None not in people and len({p.pk for p in people}) == 3, (v, people)
+        if v.effective_from:
+            assert hands["approved_on"] <= v.effective_from, v
+        assert hands["reviewed_on"] <= hands["approved_on"] <= timezone.localdate()
+
+
+def assert_demo_fits_the_mine() -> None:
+    """#22.11: the demo speaks of a coal mine: its schemes carry the mine's name and items, its
+    documents 矿务/区务公开, its findings the item codes of the scheme in force and never a count of
+    photos, and every signed letter a signer."""
+    from pbqms.assessment.models import Scheme, SchemeItem
+    from pbqms.demo.adapt import POWER_PLANT_WORDS
+    from pbqms.documents.models import Document
+    from pbqms.objectives.models import ResponsibilityLetter
+    from pbqms.rectification.models import Finding
+
+    mine = Unit.objects.get(code="QYZ")
+    schemes = Scheme.objects.filter(owner=mine)
+    assert schemes.count() >= 2
+    for scheme in schemes:
+        assert scheme.name.startswith("钱营孜矿党委") and "有色" not in scheme.name + scheme.description, scheme.name
+        texts = " ".join(SchemeItem.objects.filter(scheme=scheme).values_list("title", flat=True)) + " ".join(
+            SchemeItem.objects.filter(scheme=scheme).values_list("standard", flat=True)) + scheme.description
+        assert not [w for w in POWER_PLANT_WORDS if w in texts], scheme.name
+    titles = list(Document.objects.values_list("title", flat=True))
+    assert not [t for t in titles if "厂" in t] and "矿务公开和区务公开制度" in titles
+    codes_by_year: dict[int, set[str]] = {}
+    for year, code in SchemeItem.objects.filter(scheme__owner=mine, scheme__status="published").values_list(
+            "scheme__year", "code"):
+        codes_by_year.setdefault(year, set()).add(code)
+    inspected = Finding.objects.filter(source__in=["inspection", "audit"])
+    assert inspected.exists()
+    for f in inspected:
+        assert f.item_code in codes_by_year.get(f.found_on.year, set()), (f.item_code, f.found_on)
+        assert "影像" not in f.description and "照片" not in f.description, f.description
+    signed = ResponsibilityLetter.objects.exclude(branch_signed_at=None)
+    assert signed.filter(unit__code="Z01").exists()
+    for letter in signed:
+        assert letter.branch_signer_name.strip("—–-_ .·"), letter.unit.code
+    for letter in ResponsibilityLetter.objects.exclude(committee_signed_at=None):
+        assert letter.committee_signer_name.strip("—–-_ .·"), letter.unit.code
+
