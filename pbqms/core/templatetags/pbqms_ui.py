@@ -95,3 +95,16 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+# ---- auth (#21.7): widths without style attributes, so pages pass the Content-Security-Policy ----
+
+@register.filter
+def wcls(value: Any) -> str:
+    """A width in percent (a number, or text such as "37.5%") as the class app.css sizes it:
+    "w-0" … "w-100", rounded and kept within 0..100."""
+    try:
+        pct = float(str(value).strip().rstrip("%") or 0)
+    except (TypeError, ValueError):
+        pct = 0.0
+    return f"w-{max(0, min(100, round(pct)))}"
