@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -74,6 +77,7 @@ INSTALLED_APPS = [
     "pbqms.objectives",
     "pbqms.assessment",
     "pbqms.demo",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +95,7 @@ MIDDLEWARE = [
     "pbqms.audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "pbqms.urls"
@@ -219,6 +224,24 @@ if PRODUCTION:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
+
+# Content-Security-Policy (django-csp): scripts and styles from our own static files only; the few
+# <style> blocks of the print pages carry the request's nonce; no inline script, no style attribute
+# and no eval anywhere (htmx's hx-on handlers live in app.js). Images may be data: URLs (charts).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "img-src": [CSP_SELF, "data:", "blob:"],
+        "font-src": [CSP_SELF, "data:"],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_SELF],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -54,8 +54,11 @@ class Series:
 
 
 def legend(series: Sequence[Series]) -> SafeString:
-    items = "".join(format_html('<li><i style="background:{}"{}></i>{}</li>', s.colour,
-                                mark_safe(' class="dashed"') if s.dashed else "", s.name) for s in series)
+    # swatches are SVG (fill is no style attribute): the page's Content-Security-Policy allows no inline style
+    items = "".join(format_html(
+        '<li><svg class="swatch" width="14" height="4" aria-hidden="true"><rect width="14" height="4" rx="2" '
+        'fill="{}"{}/></svg>{}</li>', s.colour, mark_safe(' stroke="#fff" stroke-dasharray="3 3"') if s.dashed
+        else "", s.name) for s in series)
     return mark_safe(f'<ul class="chart-legend">{items}</ul>') if series else mark_safe("")
 
 
@@ -257,6 +260,7 @@ def heatmap(columns: Sequence[tuple[str, str]], rows: Sequence[HeatRow], title: 
 
 def heat_scale(labels: Sequence[tuple[float | None, str]]) -> SafeString:
     """The colour key under the heat map."""
-    items = "".join(format_html('<li><i style="background:{}"></i>{}</li>', heat_colour(s), label)
+    items = "".join(format_html('<li><svg class="swatch" width="14" height="14" aria-hidden="true"><rect width="14" '
+                                'height="14" rx="3" fill="{}"/></svg>{}</li>', heat_colour(s), label)
                     for s, label in labels)
     return mark_safe(f'<ul class="chart-legend heat-key">{items}</ul>')

@@ -113,3 +113,16 @@ def title_lines(value: Any, per_line: Any = 19) -> list[str]:
     from pbqms.core.officedocs import balanced_lines
 
     return balanced_lines(str(value or ""), float(per_line))
+
+
+# ---- auth (#21.7): widths without style attributes, so pages pass the Content-Security-Policy ----
+
+@register.filter
+def wcls(value: Any) -> str:
+    """A width in percent (a number, or text such as "37.5%") as the class app.css sizes it:
+    "w-0" … "w-100", rounded and kept within 0..100."""
+    try:
+        pct = float(str(value).strip().rstrip("%") or 0)
+    except (TypeError, ValueError):
+        pct = 0.0
+    return f"w-{max(0, min(100, round(pct)))}"

@@ -99,7 +99,7 @@ def test_a_running_job_polls_with_a_progress_bar(client, users, tree):
     job = ImportJob.objects.create(created_by=user, original_name="big.xlsx", state=ImportJob.State.RUNNING,
                                    phase="checking", done_rows=500, total_rows=1000)
     html = client.get(reverse("roster:job", args=[job.pk])).content.decode()
-    assert 'hx-trigger="every 1s"' in html and "width: 50%" in html and "500" in html
+    assert 'hx-trigger="every 1s"' in html and 'class="w-50"' in html and "500" in html
 
 
 def test_jobs_are_private_and_import_needs_write_scope(client, users, tree):
