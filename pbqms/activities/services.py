@@ -22,7 +22,7 @@ from pbqms import scope
 from pbqms.accounts.models import Role
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
-from pbqms.core import clock
+from pbqms.core import clock, text
 from pbqms.members.models import CommitteeRole, CommitteeRoleKind, Member, MemberState, PartyStatus
 from pbqms.orgs.models import Unit, UnitKind
 
@@ -144,8 +144,11 @@ def _validate(data: RecordInput, today: dt.date) -> list[Row]:
         errors["kind"] = _("Choose the kind of activity.")
     if data.held_on > today:
         errors["held_on"] = _("An activity cannot be recorded before it is held: the date is in the future.")
-    if not data.topic.strip():
+    if text.is_blank(data.topic):
         errors["topic"] = _("State the topic.")
+    text.check_into(errors, data, text.limits_of(ActivityRecord, "topic", "place", "minutes", "resolutions"))
+    for p in data.attendance.values():  # the one validator of user text (pbqms.core.text)
+        text.check_into(errors, {"absence": p.reason}, {"absence": (_("Reason for absence"), 100, False)})
     if data.kind == ActivityKind.GROUP_MEETING and data.unit.kind != UnitKind.GROUP:
         errors["kind"] = _("A party group meeting is recorded on its party group.")
     for role in ("host", "recorder"):
@@ -278,8 +281,9 @@ def delete_record(actor: Any, record: ActivityRecord, reason: str) -> None:
     """Withdraw a record entered by mistake (the reason is kept in the audit trail)."""
     if not scope.can_record_activity(actor, record.unit):
         raise PermissionDenied
-    if not reason.strip():
+    if text.is_blank(reason):
         raise ValidationError({"reason": _("Give the reason for deleting the record.")})
+    text.check(reason, _("Reason for deleting"), max_length=text.SHORT, multiline=True)
     unit, day = record.unit, record.held_on
     audit.record(actor, AuditAction.DELETE, record, {"topic": [record.topic, None]}, note=reason.strip())
     record.delete()
@@ -381,8 +385,11 @@ def file_plan(actor: Any, *, unit: Unit, period: str, items: Sequence[PlanItem])
     for i, item in enumerate(items, 1):
         if not start <= item.planned_on <= end:
             errors.append(_("Line %(n)d: the date lies outside the period.") % {"n": i})
-        if not item.topic.strip():
+        if text.is_blank(item.topic):
             errors.append(_("Line %(n)d: state the topic.") % {"n": i})
+        line: dict[str, Any] = {}
+        text.check_into(line, item, text.limits_of(PlannedActivity, "topic"))
+        errors.extend(f"{i}: {m}" for m in line.values())
         if item.kind not in ActivityKind.values:
             errors.append(_("Line %(n)d: choose the kind of activity.") % {"n": i})
     if errors:
@@ -431,8 +438,9 @@ def review_plan(actor: Any, plan: ActivityPlan, comment: str) -> ActivityPlan:
     plan = ActivityPlan.objects.select_for_update(of=("self",)).select_related("unit").get(pk=plan.pk)
     if not scope.can_review_activity_plans(actor, plan.unit):
         raise PermissionDenied
-    if not comment.strip():
+    if text.is_blank(comment):
         raise ValidationError({"comment": _("Write the comment.")})
+    text.check(comment, _("Department's comment"), max_length=text.TEXT, multiline=True)
     plan.status, plan.comment, plan.reviewed_by = PlanStatus.REVIEWED, comment.strip(), actor
     plan.save(update_fields=["status", "comment", "reviewed_by"])
     audit.record(actor, AuditAction.APPROVE, plan, {"comment": [None, plan.comment]})

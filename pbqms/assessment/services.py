@@ -44,6 +44,7 @@ from pbqms.assessment.schemes import dec, departs, is_deduction, magnitude, rati
 from pbqms.audit.models import AuditAction
 from pbqms.audit.services import record
 from pbqms.core import clock
+from pbqms.core import text as core_text
 from pbqms.core.metrics import METRICS
 from pbqms.members.models import Member
 from pbqms.orgs.models import Unit
@@ -491,6 +492,10 @@ def save_scores(actor: Any, sheet: Sheet, entries: Iterable[ScoreInput]) -> list
         if parsed.errors:
             continue
         errors.extend(_five_facts(sheet, entry, parsed))
+        bad: dict[str, Any] = {}  # the one validator of user text (pbqms.core.text)
+        core_text.check_into(bad, entry, core_text.limits_of(Score, "reason", "standard_applied", "evidence_ref",
+                                                             "override_reason"))
+        errors.extend(f"{entry.item.code}: {m}" for m in bad.values())
         existing = current.get(entry.item.pk)
         if existing and existing.version != int(entry.version or 0) and not _same(existing, parsed, entry):
             who = existing.updated_by

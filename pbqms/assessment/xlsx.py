@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment
 
 from pbqms.assessment import schemes
 from pbqms.assessment.models import ItemKind, Method, Scheme, TargetKind, VetoEffect
+from pbqms.core import uploads as core_uploads
 from pbqms.core import xlsx as core_xlsx
 from pbqms.orgs.models import Unit
 
@@ -389,6 +390,11 @@ def read_scheme(source: str | bytes | IO[bytes]) -> tuple[dict[str, Any], list[s
     reader = _Reader()
     if isinstance(source, bytes):
         source = io.BytesIO(source)
+    try:
+        core_uploads.check_archive(source)  # the one guard before opening an upload (pbqms.core.uploads)
+    except core_uploads.ArchiveRefused as err:
+        reader.error(_("file"), err.messages[0])
+        return {}, reader.errors
     try:
         wb = load_workbook(source, read_only=True, data_only=True)
     except Exception:  # zipfile.BadZipFile, KeyError, InvalidFileException, …

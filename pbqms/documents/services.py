@@ -26,6 +26,7 @@ from pbqms import scope
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
 from pbqms.core import clock
+from pbqms.core import text as core_text
 from pbqms.orgs.models import Unit
 
 from . import search
@@ -179,7 +180,12 @@ def _clean_text(fields: dict[str, Any]) -> dict[str, str]:
     unknown = set(fields) - set(DRAFT_FIELDS)
     if unknown:
         raise ValidationError(_("These fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))})
-    return {k: (v or "").strip() for k, v in fields.items()}
+    out = {k: (v or "").strip() for k, v in fields.items()}
+    errors: dict[str, Any] = {}  # the one validator of user text (pbqms.core.text)
+    core_text.check_into(errors, out, core_text.limits_of(DocumentVersion, *out))
+    if errors:
+        raise ValidationError(errors)
+    return out
 
 
 @transaction.atomic
@@ -193,9 +199,9 @@ def create_document(actor: Any, *, unit: Unit, tier: str, title: str, applies_to
         scope.require_document_write(actor, unit)
     if tier not in Tier.values:
         raise ValidationError(_("Unknown tier “%(t)s”.") % {"t": tier})
-    title = (title or "").strip()
-    if not title:
+    if core_text.is_blank(title or ""):
         raise ValidationError(_("A document needs a title."))
+    title = core_text.check(title, core_text.label(Document, "title"), max_length=core_text.SHORT).strip()
     if not unit.is_active:
         raise ValidationError(_("The unit “%(name)s” is dissolved.") % {"name": unit.name})
     if not 1 <= review_interval_months <= 120:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from pbqms import scope
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
-from pbqms.core import crypto, pinyin
+from pbqms.core import crypto, pinyin, text
 from pbqms.orgs import tally
 from pbqms.orgs.models import Unit, UnitKind
 from pbqms.orgs.tally import PersonFacts
@@ -58,12 +58,18 @@ def set_identity(member: Member, id_number: str | None, phone: str | None) -> No
 
 
 def set_name(member: Member, name: str) -> None:
-    name = name.strip()
-    if not name:
+    if text.is_blank(name or ""):
         raise ValidationError(_("A person needs a name."))
+    name = text.name(name, text.label(Member, "name"), max_length=text.NAME)
     member.name = name
     member.name_pinyin = pinyin.full(name)
     member.name_initials = pinyin.initials(name)
+
+
+def check_texts(member: Member) -> None:
+    """User text and the birth date, by the one validator (pbqms.core.text)."""
+    text.check_model(member, ("ethnicity", "post"))
+    text.birth_date(member.birth_date)
 
 
 def check_unit_and_group(unit: Unit, group: Unit | None) -> None:
@@ -96,6 +102,7 @@ def create_member(actor: Any, *, unit: Unit, name: str, gender: str, status: str
                     birth_date=birth_date, ethnicity=ethnicity or "汉族", education=education, post=post,
                     joined_on=joined_on)
     set_name(member, name)
+    check_texts(member)
     set_identity(member, id_number, phone)
     if member.id_number_hash and id_number_taken(id_number):
         raise ValidationError(_("A person with this ID number is already on the roster."))
@@ -123,6 +130,7 @@ def update_member(actor: Any, member: Member, **changes: Any) -> Member:
     for k, v in changes.items():
         setattr(member, k, v)
     check_unit_and_group(member.unit, member.group)
+    check_texts(member)
     if id_number is None and member.id_number_encrypted and ("birth_date" in changes or "gender" in changes):
         id_number = crypto.decrypt(member.id_number_encrypted)  # re-check consistency with the new facts
     set_identity(member, id_number, phone)
@@ -159,6 +167,7 @@ def advance_status(actor: Any, member: Member, new_status: str, *, date: dt.date
         raise ValidationError(_("The date cannot be before the previous step (%(d)s).") % {"d": last.date})
     if date > dt.date.today():
         raise ValidationError(_("The date cannot be in the future."))
+    text.check(note, text.label(StatusStep, "note"), max_length=255)
     StatusStep.objects.create(member=member, status=new_status, date=date, note=note)
     facts_before = tally.stored_facts(member.pk)
     member.status = new_status
@@ -227,6 +236,7 @@ def transfer_internal(actor: Any, member: Member, to_unit: Unit, *, date: dt.dat
         raise ValidationError(_("The person already belongs to this unit."))
     check_unit_and_group(to_unit, group)
     from_unit = member.unit
+    text.check(reason, text.label(Transfer, "reason"), max_length=255)
     transfer = Transfer.objects.create(member=member, direction=TransferDirection.INTERNAL, from_unit=from_unit,
                                        to_unit=to_unit, date=date, reason=reason,
                                        recorded_by=actor if getattr(actor, "pk", None) else None)
@@ -249,6 +259,7 @@ def transfer_out(actor: Any, member: Member, *, external_org: str, date: dt.date
         raise ValidationError(_("Only people whose organisational relation is here can be transferred."))
     if not external_org.strip():
         raise ValidationError(_("Name the organisation the relation goes to."))
+    _check_transfer_texts(external_org, letter_number, reason)
     transfer = Transfer.objects.create(member=member, direction=TransferDirection.OUT, from_unit=member.unit,
                                        external_org=external_org.strip(), date=date, letter_number=letter_number,
                                        reason=reason, recorded_by=actor if getattr(actor, "pk", None) else None)
@@ -271,6 +282,7 @@ def transfer_in(actor: Any, member: Member, to_unit: Unit, *, external_org: str,
     check_unit_and_group(to_unit, group)
     if member.pk and member.state == MemberState.ACTIVE:
         raise ValidationError(_("The person's organisational relation is already here."))
+    _check_transfer_texts(external_org, letter_number, "")
     transfer = Transfer.objects.create(member=member, direction=TransferDirection.IN, to_unit=to_unit,
                                        external_org=external_org.strip(), date=date, letter_number=letter_number,
                                        recorded_by=actor if getattr(actor, "pk", None) else None)
@@ -282,6 +294,12 @@ def transfer_in(actor: Any, member: Member, to_unit: Unit, *, external_org: str,
     audit.record(actor, AuditAction.TRANSFER, member, {"state": [old_state, MemberState.ACTIVE],
                                                        "unit": [None, str(to_unit)]}, note=external_org)
     return transfer
+
+
+def _check_transfer_texts(external_org: str, letter_number: str, reason: str) -> None:
+    text.check(external_org, text.label(Transfer, "external_org"), max_length=200)
+    text.check(letter_number, text.label(Transfer, "letter_number"), max_length=60)
+    text.check(reason, text.label(Transfer, "reason"), max_length=255)
 
 
 def reveal_id_number(actor: Any, member: Member) -> str:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from pbqms import scope
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
+from pbqms.core import text as core_text
 from pbqms.members.models import Member
 from pbqms.orgs.models import Unit, UnitKind
 
@@ -161,6 +162,7 @@ def _objective_values(data: dict[str, Any]) -> dict[str, Any]:
     data["target_value"] = clean_value(data.get("value_kind", ""), data.get("target_value"))
     data["measure_unit"] = (data.get("measure_unit") or "").strip()
     data["check_method"] = (data.get("check_method") or "").strip()
+    core_text.check_values(Objective, data, "title", "indicator", "responsible", "measure_unit", "check_method")
     return data
 
 
@@ -214,6 +216,7 @@ def _target_values(data: dict[str, Any], objective: Objective, parent: Target | 
     data["target_value"] = clean_value(data.get("value_kind", ""), data.get("target_value"))
     data["quality"] = (data.get("quality") or "").strip()
     data["measure_unit"] = (data.get("measure_unit") or "").strip()
+    core_text.check_values(Target, data, "indicator", "task", "person", "quality", "measure_unit")
     limit = parent.deadline if parent is not None else objective.deadline
     if deadline > limit:
         raise ValidationError(_("A target cannot fall due after what it decomposes (%(date)s).")
@@ -306,6 +309,7 @@ def _progress_values(progress: Any, status: str, note: str, reported_on: dt.date
     if status == TargetStatus.ACHIEVED and pct < 100:
         pct = 100
     _required(note, _("Say what was done."))
+    core_text.check_values(ProgressReport, {"note": note}, "note")
     if reported_on is None:
         raise ValidationError(_("Give the date of the report."))
     if reported_on > dt.date.today():

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from pbqms import scope
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
+from pbqms.core import text
 from pbqms.members.models import Member
 
 from . import tally
@@ -41,10 +42,11 @@ def check_placement(kind: str, parent: Unit | None) -> None:
 
 
 def _clean(unit: Unit) -> None:
-    if not unit.code.strip():
+    if text.is_blank(unit.code):
         raise ValidationError(_("A unit needs a code."))
-    if not unit.name.strip():
+    if text.is_blank(unit.name):
         raise ValidationError(_("A unit needs a name."))
+    text.check_model(unit, ("code", "name", "department"))  # the one validator (pbqms.core.text)
     if unit.kind != UnitKind.BRANCH and unit.variant != BranchVariant.REGULAR:
         raise ValidationError(_("Only a branch can be a joint or temporary branch."))
     clash = Unit.objects.filter(code=unit.code)
@@ -107,6 +109,7 @@ def move_unit(actor: Any, unit: Unit, new_parent: Unit, *, moved_on: dt.date | N
     if unit.parent_id == new_parent.pk:
         raise ValidationError(_("The unit already sits there."))
     check_placement(unit.kind, new_parent)
+    text.check(reason, text.label(UnitMove, "reason"), max_length=255)
     old_parent = unit.parent
     old_path = unit.path
     new_path = new_parent.path + path_segment(unit.pk)
@@ -159,7 +162,8 @@ def dissolve_unit(actor: Any, unit: Unit, *, dissolved_on: dt.date | None = None
         raise ValidationError(_("Transfer its people to another unit first."))
     before = audit.snapshot(unit, AUDITED_FIELDS)
     unit.dissolved_on = dissolved_on or dt.date.today()
-    unit.dissolution_reason = reason.strip()
+    unit.dissolution_reason = text.check(reason, text.label(Unit, "dissolution_reason"),
+                                         max_length=255).strip()
     unit.save(update_fields=["dissolved_on", "dissolution_reason", "updated_at"])
     tally.unit_counted(unit, -1)
     audit.record(actor, AuditAction.DISSOLVE, unit, audit.diff(before, audit.snapshot(unit, AUDITED_FIELDS)),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from pbqms import scope
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
-from pbqms.core import clock
+from pbqms.core import clock, text
 from pbqms.orgs.models import Unit
 
 from . import numbering, preventive, stats
@@ -90,8 +90,10 @@ class FindingInput:
 
 def _validate_finding(data: FindingInput, today: dt.date) -> None:
     errors = {}
-    if not (data.description or "").strip():
+    if text.is_blank(data.description or ""):
         errors["description"] = _("Describe the problem found.")
+    text.check_into(errors, data, text.limits_of(  # the one validator of user text (pbqms.core.text)
+        Finding, "description", "item_code", "standard", "period", "source_ref"))
     if data.found_on > today:
         errors["found_on"] = _("A finding cannot be dated in the future.")
     if data.source not in FindingSource.values:
@@ -152,8 +154,9 @@ def withdraw_finding(actor: Any, finding: Finding, reason: str) -> None:
         raise PermissionDenied
     if finding.status != FindingStatus.OPEN:
         raise ValidationError(_("Only a finding not yet on a notice can be withdrawn."))
-    if not reason.strip():
+    if text.is_blank(reason):
         raise ValidationError({"reason": _("Give the reason for withdrawing the finding.")})
+    text.check(reason, _("Reason"), max_length=255, multiline=True)
     _set_finding(finding, status=FindingStatus.WITHDRAWN)
     audit.record(actor, AuditAction.DELETE, finding, {"status": [FindingStatus.OPEN, FindingStatus.WITHDRAWN]},
                  note=reason.strip())
@@ -195,8 +198,10 @@ def draft_notice(actor: Any, *, unit: Unit, findings: Iterable[Finding], title: 
         errors["findings"] = _("A finding already on a notice, closed or withdrawn cannot be added.")
     if not title.strip():
         errors["title"] = _("Give the notice a title.")
-    if not requirement.strip():
+    if text.is_blank(requirement):
         errors["requirement"] = _("State what the unit must do.")
+    text.check_into(errors, {"title": title, "requirement": requirement},
+                    text.limits_of(Notice, "title", "requirement"))
     if errors:
         raise ValidationError(errors)
     _validate_deadline(deadline, _today())
@@ -299,6 +304,10 @@ def submit_feedback(actor: Any, notice: Notice, answers: dict[int, Answer]) -> l
             problems.append(_("state the cause"))
         if a is None or not a.measures.strip():
             problems.append(_("state the measures taken"))
+        if a is not None:
+            bad: dict[str, Any] = {}
+            text.check_into(bad, a, text.limits_of(Feedback, "cause", "measures"))
+            problems.extend(bad.values())
         if a is None or a.completed_on is None:
             problems.append(_("give the completion date"))
         elif a.completed_on > today:
@@ -347,8 +356,9 @@ def verify_finding(actor: Any, finding: Finding, *, effective: bool, note: str) 
         raise ValidationError(_("Only a finding with submitted feedback can be verified."))
     if finding.notice.status == NoticeStatus.CLOSED:
         raise ValidationError(_("This notice is closed: nothing more can be verified."))
-    if not note.strip():
+    if text.is_blank(note):
         raise ValidationError({"note": _("Record what was checked and whether the fix was effective.")})
+    text.check(note, text.label(Verification, "note"), max_length=text.TEXT, multiline=True)
     feedback = finding.feedback.order_by("-round").first()
     assert feedback is not None
     v = Verification.objects.create(finding=finding, feedback=feedback, effective=effective, note=note.strip(),
@@ -373,8 +383,9 @@ def return_notice(actor: Any, notice: Notice, *, reason: str, deadline: dt.date 
         raise PermissionDenied
     if notice.status != NoticeStatus.ANSWERED:
         raise ValidationError(_("Only a notice with submitted feedback can be returned."))
-    if not reason.strip():
+    if text.is_blank(reason):
         raise ValidationError({"reason": _("Give the reason for returning the notice.")})
+    text.check(reason, _("Reason for returning"), max_length=text.TEXT, multiline=True)
     _validate_deadline(deadline, _today())
     assert deadline is not None
     for f in notice.findings.select_for_update().filter(status__in=(FindingStatus.ANSWERED,

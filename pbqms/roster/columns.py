@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from pbqms.core import text as core_text
 from pbqms.members.models import Education, Gender, PartyStatus
 from pbqms.orgs.models import BranchVariant, UnitKind
 
@@ -256,8 +258,13 @@ def text_parser(max_length: int) -> Any:
             s = value.strip()
             if len(s) > max_length:
                 raise CellError(_("The text is longer than %(n)s characters.") % {"n": max_length})
-            return s or None
-        return text(value, max_length)
+        else:
+            s = text(value, max_length) or ""
+        try:  # the one validator of user text (pbqms.core.text): no control or direction characters
+            core_text.check(s, _("The text"), max_length=max_length)
+        except ValidationError as err:
+            raise CellError(err.messages[0])
+        return None if core_text.is_blank(s) else s
 
     return parse
 

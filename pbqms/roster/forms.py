@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from pbqms.core import uploads
+
 MAX_UPLOAD_MB = getattr(settings, "PBQMS_ROSTER_MAX_UPLOAD_MB", 100)
 
 
@@ -28,4 +30,5 @@ class UploadForm(forms.Form):
         f.seek(0)
         if head != b"PK\x03\x04":
             raise forms.ValidationError(_("The file is not an .xlsx workbook."))
+        uploads.check_archive(f)  # a zip bomb is refused here, before anything opens it
         return f

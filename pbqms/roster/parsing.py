@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
-from pbqms.core import crypto
+from pbqms.core import crypto, uploads
+from pbqms.core import text as core_text
 from pbqms.members import idnumber
 from pbqms.orgs.models import Unit, UnitKind
 
@@ -188,6 +189,9 @@ class Parser:
         except UnreadableWorkbook as err:
             self.error(None, None, None, _("The file is not an .xlsx workbook (%(error)s).") % {"error": err})
             return
+        except uploads.ArchiveRefused as err:
+            self.error(None, None, None, err.messages[0])
+            return
         try:
             found: dict[str, Any] = {}
             for ws in wb.worksheets:
@@ -243,6 +247,10 @@ class Parser:
         if missing:
             return done
         for number, values in it:
+            refused = uploads.too_many_rows(number) or uploads.too_many_columns(len(values))
+            if refused:
+                self.error(sheet, number, None, refused)
+                break
             parse(sheet, number, values)
             done += 1
             if done % PROGRESS_EVERY == 0:
@@ -289,6 +297,12 @@ class Parser:
             raise C.CellError(_("The date cannot be in the future."))
         return d
 
+    def _birth_date(self, value: Any) -> dt.date | None:
+        try:
+            return core_text.birth_date(C.date(value), self.today)
+        except ValidationError as err:
+            raise C.CellError(err.messages[0])
+
     def _unit_parsers(self) -> dict[str, Callable[[Any], Any]]:
         return {"code": C.text_parser(40), "name": C.text_parser(120), "kind": C.KIND.parse,
                 "variant": C.VARIANT.parse, "parent": C.text_parser(40), "order": C.integer,
@@ -296,7 +310,7 @@ class Parser:
 
     def _member_parsers(self) -> dict[str, Callable[[Any], Any]]:
         parsers = {"name": C.text_parser(60), "gender": C.GENDER.parse, "ethnicity": C.text_parser(20),
-                   "birth_date": self._past_date, "education": C.EDUCATION.parse,
+                   "birth_date": self._birth_date, "education": C.EDUCATION.parse,
                    "id_number": C.digits_parser(30), "phone": C.digits_parser(20), "post": C.text_parser(120),
                    "status": C.STATUS.parse, "status_date": self._past_date, "unit": C.text_parser(40),
                    "group": C.text_parser(40), "joined_on": self._past_date, "record_id": C.integer}

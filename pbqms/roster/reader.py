@@ -24,6 +24,8 @@ from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
+from pbqms.core import uploads
+
 INLINE_TAG = f"{{{SHEET_MAIN_NS}}}is"
 TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
 # The text of a rich inline string is in its runs (is/r/t); phonetic runs (is/rPh/t) are not text.
@@ -56,6 +58,8 @@ class UnreadableWorkbook(Exception):
 
 
 def open_workbook(source: str | IO[bytes] | Any) -> Any:
+    """The workbook, read-only; uploads.ArchiveRefused first if it would expand too much."""
+    uploads.check_archive(source)
     try:
         return load_workbook(source, read_only=True, data_only=True)
     except Exception as err:  # zipfile.BadZipFile, KeyError, InvalidFileException, …
