@@ -25,6 +25,7 @@ DAILY_JOBS: dict[str, str] = {
     "activities.nightly": "pbqms.activities.tasks.nightly_task",
     "documents.sweep_reviews": "pbqms.documents.tasks.sweep_reviews_task",
     "objectives.remind_member_targets": "pbqms.objectives.tasks.remind_missing_member_targets_task",
+    "notify.send_digests": "pbqms.notify.tasks.send_digests_task",
 }
 
 
