@@ -26,6 +26,7 @@ DAILY_JOBS: dict[str, str] = {
     "documents.sweep_reviews": "pbqms.documents.tasks.sweep_reviews_task",
     "objectives.remind_member_targets": "pbqms.objectives.tasks.remind_missing_member_targets_task",
     "assessment.close_months": "pbqms.assessment.tasks.close_months_task",
+    "notify.send_digests": "pbqms.notify.tasks.send_digests_task",
 }
 
 

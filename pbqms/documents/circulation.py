@@ -2,7 +2,9 @@
 reminds of them.
 
 Publishing a version sends it to every active user holding a role on a unit the document applies
-to (and, when the document says so, on the units below). Each recipient confirms 已阅; the owner
+to (and, when the document says so, on the units below) — for record forms and work instructions
+only to the roles that keep the records and do the work, not to every member (AUDIENCE). A newer
+version retires the older versions' unread messages. Each recipient confirms 已阅; the owner
 sees who has not. Each document in force has one open periodic review, due `review_interval_months`
 after it took force; the sweep reminds the owners as it comes due and again when it is overdue,
 reminds recipients who have not read a document after ACK_REMIND_DAYS, and puts published
@@ -22,14 +24,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pbqms import scope
-from pbqms.accounts.models import RoleAssignment, User
+from pbqms.accounts.models import Role, RoleAssignment, User
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
 
-from .models import Acknowledgement, Document, DocumentVersion, PeriodicReview, ReviewOutcome, VersionStatus
+from .models import Acknowledgement, Document, DocumentVersion, PeriodicReview, ReviewOutcome, Tier, VersionStatus
 
 REVIEW_LEAD_DAYS = 30  # owners are reminded this long before a review falls due
 ACK_REMIND_DAYS = 7  # recipients who have not read a document after this long are reminded once
+# Whom each tier goes to among the role holders of the units it applies to (None: every role). Forms
+# and work instructions are tools of those who keep the records and run the work: a committee's
+# form does not go to every member of every branch below it.
+WORKING_ROLES = tuple(r for r in Role.values if r != Role.MEMBER)
+AUDIENCE: dict[str, tuple[str, ...] | None] = {
+    Tier.MANUAL: None, Tier.PROCEDURE: None, Tier.REGULATION: None,
+    Tier.WORK_INSTRUCTION: WORKING_ROLES, Tier.RECORD_FORM: WORKING_ROLES,
+}
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -50,7 +60,8 @@ def _notify(*, key: str, recipients: list[Any], title: str, body: str, link: str
 # ---- who -------------------------------------------------------------------------------------
 
 def recipients(document: Document) -> QuerySet[User]:
-    """Active users holding a role on a unit the document applies to (or below it, if configured)."""
+    """Active users holding a role on a unit the document applies to (or below it, if configured),
+    among the roles its tier goes to (AUDIENCE)."""
     reach = list(document.reach.values_list("unit_id", "path"))
     if not reach:
         return User.objects.none()
@@ -60,6 +71,9 @@ def recipients(document: Document) -> QuerySet[User]:
             q |= Q(unit__path__startswith=path)
     else:
         q = Q(unit_id__in=[u for u, _ in reach])
+    roles = AUDIENCE.get(document.tier)
+    if roles is not None:
+        q &= Q(role__in=roles)
     holders = RoleAssignment.objects.filter(q, unit__dissolved_on__isnull=True).values("user_id")
     return User.objects.filter(pk__in=holders, is_active=True).order_by("pk")
 
@@ -86,6 +100,7 @@ def distribute(version: DocumentVersion) -> int:
     new = [Acknowledgement(version=version, document=document, org_path=document.org_path, user=u,
                            unit_id=first_unit.get(u.pk)) for u in people if u.pk not in have]
     Acknowledgement.objects.bulk_create(new, batch_size=1000)
+    _retire_older(version)
     if new:
         _notify(key=f"documents.publish:{version.pk}", recipients=[a.user for a in new],
                 title=_("New document to read: %(n)s %(t)s") % {"n": document.number, "t": version.title},
@@ -93,6 +108,17 @@ def distribute(version: DocumentVersion) -> int:
                 % {"v": version.number, "d": version.effective_from},
                 link=document.get_absolute_url(), unit=document.unit)
     return len(new)
+
+
+def _retire_older(version: DocumentVersion) -> int:
+    """The older versions' unread "new document" and "please read" messages are marked read: the
+    newer version's message replaces them."""
+    from pbqms.notify import services as notify
+
+    older = list(DocumentVersion.objects.filter(document_id=version.document_id, number__lt=version.number)
+                 .values_list("pk", flat=True))
+    keys = [f"documents.{what}:{pk}" for pk in older for what in ("publish", "unread")]
+    return notify.retire(keys) if keys else 0
 
 
 @transaction.atomic
@@ -104,6 +130,9 @@ def acknowledge(actor: Any, version: DocumentVersion) -> Acknowledgement:
     if version.status not in (VersionStatus.PUBLISHED,):
         raise ValidationError(_("Only a version in force can be confirmed as read."))
     if ack.acknowledged_at is None:
+        from pbqms.notify import services as notify
+
+        notify.read_by_key(actor, [f"documents.publish:{version.pk}", f"documents.unread:{version.pk}"])
         ack.acknowledged_at = timezone.now()
         ack.save(update_fields=["acknowledged_at"])
         audit.record(actor, AuditAction.ACKNOWLEDGE, ack, {"acknowledged_at": [None, ack.acknowledged_at.isoformat()]},

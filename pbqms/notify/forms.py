@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ChatKind
+from .models import ChatKind, Pace
 
 
 class WebhookForm(forms.Form):
@@ -21,3 +21,11 @@ class WebhookForm(forms.Form):
                              help_text=_("DingTalk and Feishu only, when the robot signs messages "
                                          "(加签 / 签名校验)."))
     enabled = forms.BooleanField(label=_("Send messages to this group now"), required=False)
+    pace = forms.ChoiceField(label=_("Sending"), choices=Pace.choices, required=False, initial=Pace.IMMEDIATE,
+                             help_text=_("A daily digest gathers the day's messages into one."))
+
+
+class PaceForm(forms.Form):
+    """One's own setting for e-mails."""
+
+    email = forms.ChoiceField(label=_("E-mail reminders"), choices=Pace.choices)

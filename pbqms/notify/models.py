@@ -37,6 +37,34 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    HELD = "held", _("Held for the daily digest")
+    DIGESTED = "digested", _("Sent in the daily digest")
+
+
+class Kind(models.TextChoices):
+    """What a message is about — 消息类别 (from its key's prefix), for grouping and filtering the inbox."""
+
+    RECTIFICATION = "rectification", _("Rectification")
+    DOCUMENTS = "documents", _("Documents")
+    OBJECTIVES = "objectives", _("Objectives")
+    ACTIVITIES = "activities", _("Organisational life")
+    ASSESSMENT = "assessment", _("Assessment")
+    OTHER = "other", _("Other")
+
+
+KIND_PREFIXES = (("rect:", Kind.RECTIFICATION), ("documents.", Kind.DOCUMENTS), ("objectives", Kind.OBJECTIVES),
+                 ("life:", Kind.ACTIVITIES), ("activities", Kind.ACTIVITIES), ("assessment", Kind.ASSESSMENT))
+
+
+def kind_of(key: str) -> str:
+    return next((kind for prefix, kind in KIND_PREFIXES if key.startswith(prefix)), Kind.OTHER)
+
+
+class Pace(models.TextChoices):
+    """How outside messages leave — 发送方式: at once, or gathered into one daily digest."""
+
+    IMMEDIATE = "immediate", _("At once")
+    DAILY = "daily", _("Once a day, as a digest")
 
 
 def mask_url(url: str) -> str:
@@ -76,6 +104,7 @@ class Notification(models.Model):
     org_path = models.CharField(_("tree path"), max_length=255, blank=True)
     unit = models.ForeignKey("orgs.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                              verbose_name=_("unit"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -84,7 +113,8 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications (站内消息)")
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notify_once_per_recipient")]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notify_unread")]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notify_unread"),
+                   models.Index(fields=["recipient", "kind", "read_at"], name="notify_kind")]
 
     def __str__(self) -> str:
         return self.title
@@ -108,6 +138,7 @@ class ChatWebhook(models.Model):
     url = models.CharField(_("webhook address"), max_length=500)
     secret = models.CharField(_("signing secret"), max_length=500, blank=True)
     enabled = models.BooleanField(_("enabled"), default=False)
+    pace = models.CharField(_("sending"), max_length=10, choices=Pace.choices, default=Pace.IMMEDIATE)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -169,3 +200,18 @@ class Delivery(models.Model):
     @property
     def masked_target(self) -> str:
         return self.target if self.channel == Channel.EMAIL else mask_url(self.target)
+
+
+class Preference(models.Model):
+    """Preference — 消息设置: how one person's e-mails leave (at once, or one daily digest)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_preference",
+                                verbose_name=_("user"))
+    email = models.CharField(_("e-mail"), max_length=10, choices=Pace.choices, default=Pace.IMMEDIATE)
+
+    class Meta:
+        verbose_name = _("message setting (消息设置)")
+        verbose_name_plural = _("message settings (消息设置)")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.email}"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from pbqms import scope
 from pbqms.accounts.models import Role, RoleAssignment, User
 from pbqms.orgs.models import Unit
 
-from .models import ChatWebhook, Delivery, Notification
+from .models import ChatWebhook, Delivery, Kind, Notification
 
 SECRETARY_ROLES = (Role.COMMITTEE_SECRETARY, Role.BRANCH_SECRETARY)
 
@@ -77,12 +77,23 @@ def unread_count(user: Any) -> int:
     return scope.notifications(user).filter(read_at__isnull=True).count()
 
 
-def inbox(user: Any, *, unread: bool = False) -> QuerySet[Notification]:
-    """The user's own messages, newest first (only unread ones with `unread`)."""
+def inbox(user: Any, *, unread: bool = False, kind: str = "") -> QuerySet[Notification]:
+    """The user's own messages, newest first (only unread ones with `unread`, of one Kind with `kind`)."""
     qs = scope.notifications(user)
     if unread:
         qs = qs.filter(read_at__isnull=True)
+    if kind in Kind.values:
+        qs = qs.filter(kind=kind)
     return qs.order_by("-id")
+
+
+def kinds(user: Any) -> list[dict[str, Any]]:
+    """The user's messages grouped by kind, with how many there are and how many unread (one
+    query): [{"kind", "label", "total", "unread"}] in Kind order, only kinds with messages."""
+    rows = {r["kind"]: r for r in scope.notifications(user).order_by().values("kind").annotate(
+        total=Count("id"), unread=Count("id", filter=Q(read_at__isnull=True)))}
+    return [{"kind": k.value, "label": k.label, "total": rows[k.value]["total"], "unread": rows[k.value]["unread"]}
+            for k in Kind if k.value in rows]
 
 
 # ---- robots -----------------------------------------------------------------------------------

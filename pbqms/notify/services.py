@@ -42,6 +42,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -52,7 +53,18 @@ from pbqms.core import crypto
 from pbqms.orgs.models import Unit
 
 from . import channels
-from .models import Channel, ChatKind, ChatWebhook, Delivery, DeliveryStatus, Notification, mask_url
+from .models import (
+    Channel,
+    ChatKind,
+    ChatWebhook,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    Pace,
+    Preference,
+    kind_of,
+    mask_url,
+)
 
 log = logging.getLogger("pbqms.notify")
 T = TypeVar("T")
@@ -132,10 +144,11 @@ class Message:
     unit: Unit | None = None
     email: bool = True
     chat: bool = True
+    replace: bool = False  # a standing message: refresh the text of one already filed and show it unread again
 
 
 def notify(*, key: str, recipients: Iterable[Any], title: str, body: str, link: str = "",
-           unit: Unit | None = None, email: bool = True, chat: bool = True) -> int:
+           unit: Unit | None = None, email: bool = True, chat: bool = True, replace: bool = False) -> int:
     """File a message for each recipient that has none with this `key` yet; queue an e-mail to each
     new recipient with an address (`email`) and one message per enabled group-chat robot of `unit`
     (`chat`; once per key, not per recipient). Returns how many in-app messages were new.
@@ -143,9 +156,13 @@ def notify(*, key: str, recipients: Iterable[Any], title: str, body: str, link: 
     Calling it again with the same key adds nothing, so reminder sweeps may run as often as they
     like. Inactive accounts are skipped. The deliveries leave after the transaction commits.
     (One message for notify_many(), which holds the transaction.)
+
+    `replace`: a standing message (e.g. "3 targets wait for your review"): a person who has the
+    key already gets its text refreshed and shown unread again, one row however often it changes,
+    and no second e-mail.
     """
     return notify_many([Message(key=key, recipients=tuple(recipients), title=title, body=body, link=link,
-                                unit=unit, email=email, chat=chat)])[0]
+                                unit=unit, email=email, chat=chat, replace=replace)])[0]
 
 
 BATCH = 1000  # messages filed per round of queries in notify_many()
@@ -184,17 +201,19 @@ def _file(batch: list[Message]) -> list[int]:
     deliveries: list[Delivery] = []
     filed = set(_filed(wanted).values())
     fresh = [pair for pair in wanted if pair not in filed]  # in the order given
+    _refresh(batch, titles, [pair for pair in wanted if pair in filed], wanted)
     if fresh:
         rows = []
         for uid, key in fresh:
             i = wanted[(uid, key)][0]
             m = batch[i]
             rows.append(Notification(recipient_id=uid, key=key, title=titles[i], body=m.body, link=m.link,
-                                     org_path=_path(m.unit), unit=m.unit))
+                                     org_path=_path(m.unit), unit=m.unit, kind=kind_of(key)))
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         # Read back what exists now; a concurrent call with the same key may have filed some of
         # these rows first (both then count them, but rows and e-mails stay single).
         texts: dict[int, str] = {}
+        daily = _daily_email({uid for uid, _key in fresh})
         for pk, (uid, key) in sorted(_filed(fresh).items()):
             i, user = wanted[(uid, key)]
             counts[i] += 1
@@ -203,12 +222,34 @@ def _file(batch: list[Message]) -> list[int]:
                 if i not in texts:
                     texts[i] = _text(titles[i], batch[i].body, batch[i].link)
                 deliveries.append(Delivery(notification_id=pk, channel=Channel.EMAIL, target=address, key=key,
-                                           title=titles[i], body=texts[i], org_path=_path(batch[i].unit)))
+                                           title=titles[i], body=texts[i], org_path=_path(batch[i].unit),
+                                           status=DeliveryStatus.HELD if uid in daily else DeliveryStatus.PENDING))
     deliveries += _chat_deliveries(batch, titles)
     if deliveries:
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         _deliver_after_commit()
     return counts
+
+
+def _refresh(batch: list[Message], titles: list[str], existing: list[tuple[int, str]],
+             wanted: dict[tuple[int, str], tuple[int, Any]]) -> None:
+    """Standing messages (`replace`) already filed: new text, unread again (one UPDATE per message)."""
+    by_message: dict[int, list[int]] = {}
+    for uid, key in existing:
+        i = wanted[(uid, key)][0]
+        if batch[i].replace:
+            by_message.setdefault(i, []).append(uid)
+    for i, uids in by_message.items():
+        m = batch[i]
+        Notification.objects.filter(key=m.key, recipient_id__in=uids).update(
+            title=titles[i], body=m.body, link=m.link, read_at=None, created_at=timezone.now())
+
+
+def _daily_email(user_ids: set[int]) -> set[int]:
+    """Which of these people take their e-mail as one daily digest (one query)."""
+    if not user_ids:
+        return set()
+    return set(Preference.objects.filter(user_id__in=user_ids, email=Pace.DAILY).values_list("user_id", flat=True))
 
 
 def _filed(pairs: Iterable[tuple[int, str]]) -> dict[int, tuple[int, str]]:
@@ -239,12 +280,35 @@ def _chat_deliveries(batch: list[Message], titles: list[str]) -> list[Delivery]:
             if (hook.kind, hook.url, m.key) not in done:
                 done.add((hook.kind, hook.url, m.key))
                 out.append(Delivery(webhook=hook, channel=hook.kind, target=hook.url, key=m.key, title=titles[i],
-                                    body=_text(titles[i], m.body, m.link), org_path=m.unit.path))
+                                    body=_text(titles[i], m.body, m.link), org_path=m.unit.path,
+                                    status=DeliveryStatus.HELD if hook.pace == Pace.DAILY
+                                    else DeliveryStatus.PENDING))
     return out
 
 
 def _path(unit: Unit | None) -> str:
     return unit.path if unit is not None else ""
+
+
+def read_by_key(user: Any, keys: Iterable[str]) -> int:
+    """Mark the user's own messages with these keys read (what they announced is done, e.g. the
+    document confirmed as read); returns how many changed."""
+    return scope.notifications(user).filter(key__in=list(keys), read_at__isnull=True).update(read_at=timezone.now())
+
+
+def retire(keys: Iterable[str]) -> int:
+    """Mark everyone's unread messages with these keys read (superseded, e.g. by a newer version of
+    the document they announced); their queued e-mails are not sent. Returns how many messages."""
+    keys = list(keys)
+    now = timezone.now()
+    n = 0
+    for start in range(0, len(keys), BATCH):
+        part = keys[start:start + BATCH]
+        n += Notification.objects.filter(key__in=part, read_at__isnull=True).update(read_at=now)
+        Delivery.objects.filter(key__in=part, channel=Channel.EMAIL, status=DeliveryStatus.PENDING,
+                                claimed_at__isnull=True).update(
+            status=DeliveryStatus.FAILED, last_error="Superseded before it was sent.")
+    return n
 
 
 def mark_read(user: Any, notification_ids: Iterable[int] | Literal["all"]) -> int:
@@ -372,6 +436,63 @@ def _release(rows: list[Delivery], claimed: dt.datetime) -> None:
         status=DeliveryStatus.PENDING, claimed_at=None, attempts=F("attempts") - 1)
 
 
+# ---- the daily digest --------------------------------------------------------------------------
+
+DIGEST_ITEMS = 50  # titles listed in one digest; the rest are counted
+
+
+def set_email_pace(user: Any, pace: str) -> Preference:
+    """One's own setting: e-mails at once, or one digest a day."""
+    if pace not in Pace.values:
+        raise ValidationError(_("Choose at once or a daily digest."), code="pace")
+    pref, _created = Preference.objects.update_or_create(user=user, defaults={"email": pace})
+    return pref
+
+
+def email_pace(user: Any) -> str:
+    if not getattr(user, "pk", None):
+        return Pace.IMMEDIATE
+    pref = Preference.objects.filter(user_id=user.pk).values_list("email", flat=True).first()
+    return pref or Pace.IMMEDIATE
+
+
+def _digest_text(rows: list[Delivery]) -> tuple[str, str]:
+    title = _("PBQMS daily digest: %(n)d messages") % {"n": len(rows)}
+    lines = [f"· {d.title}" for d in rows[:DIGEST_ITEMS]]
+    if len(rows) > DIGEST_ITEMS:
+        lines.append(_("… and %(n)d more: see the message inbox.") % {"n": len(rows) - DIGEST_ITEMS})
+    inbox = site_url(reverse("notify:inbox"))
+    return title, "\n".join([title, "", *lines, "", inbox])
+
+
+@transaction.atomic
+def send_digests(day: dt.date | None = None) -> int:
+    """Gather each address's and each robot's held messages into one digest delivery for `day`
+    (the daily schedule runs this; a second run the same day adds nothing: held messages arriving
+    later wait for the next day). Returns how many digests were queued."""
+    day = day or timezone.localdate()
+    key = f"digest:{day.isoformat()}"
+    held = list(Delivery.objects.select_for_update().filter(status=DeliveryStatus.HELD).order_by("pk"))
+    groups: dict[tuple[str, str], list[Delivery]] = {}
+    for d in held:
+        groups.setdefault((d.channel, d.target), []).append(d)
+    done = set(Delivery.objects.filter(key=key).values_list("channel", "target"))
+    made = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for (channel, target), rows in groups.items():
+            if (channel, target) in done:
+                continue
+            title, body = _digest_text(rows)
+            Delivery.objects.create(channel=channel, target=target, key=key, title=title[:200], body=body,
+                                    webhook_id=rows[-1].webhook_id, org_path=rows[-1].org_path)
+            Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(status=DeliveryStatus.DIGESTED,
+                                                                       sent_at=timezone.now())
+            made += 1
+    if made:
+        _deliver_after_commit()
+    return made
+
+
 # ---- group-chat robots ------------------------------------------------------------------------
 
 def refusal_message(error: channels.AddressRefused, kind: str | None = None) -> str:
@@ -413,17 +534,20 @@ def _require_manage(actor: Any, unit: Unit) -> None:
 
 def _audit_view(hook: ChatWebhook) -> dict[str, Any]:
     """What the audit trail keeps of a robot: never the secret, and the address masked."""
-    return {"kind": hook.kind, "url": mask_url(hook.url), "enabled": hook.enabled, "signed": hook.has_secret}
+    return {"kind": hook.kind, "url": mask_url(hook.url), "enabled": hook.enabled, "signed": hook.has_secret,
+            "pace": hook.pace}
 
 
 @transaction.atomic
 def save_webhook(actor: Any, unit: Unit, kind: str, url: str, secret: str | None = None,
-                 enabled: bool = False) -> ChatWebhook:
+                 enabled: bool = False, pace: str = Pace.IMMEDIATE) -> ChatWebhook:
     """Add a robot to `unit`, or change the one with the same address. `secret`: None keeps the
     stored one, "" removes it. Robots stay off unless `enabled`."""
     _require_manage(actor, unit)
     if kind not in ChatKind.values:
         raise ValidationError(_("Unknown platform “%(kind)s”.") % {"kind": kind}, code="kind")
+    if pace not in Pace.values:
+        raise ValidationError(_("Choose at once or a daily digest."), code="pace")
     url = check_webhook_url(url, kind)
     if secret is not None:
         secret = secret.strip()
@@ -433,14 +557,14 @@ def save_webhook(actor: Any, unit: Unit, kind: str, url: str, secret: str | None
             raise ValidationError(_("The signing secret is too long (at most 200 characters)."), code="secret")
     hook = ChatWebhook.objects.select_for_update().filter(unit=unit, url=url).first()
     if hook is None:
-        hook = ChatWebhook(unit=unit, org_path=unit.path, url=url, kind=kind, enabled=enabled,
+        hook = ChatWebhook(unit=unit, org_path=unit.path, url=url, kind=kind, enabled=enabled, pace=pace,
                            secret=crypto.encrypt(secret or ""),
                            created_by=actor if getattr(actor, "pk", None) else None)
         hook.save()
         audit.record(actor, AuditAction.CREATE, hook, audit.created(_audit_view(hook)))
         return hook
     before = _audit_view(hook)
-    hook.kind, hook.enabled, hook.org_path = kind, enabled, unit.path
+    hook.kind, hook.enabled, hook.org_path, hook.pace = kind, enabled, unit.path, pace
     if secret is not None:
         hook.secret = crypto.encrypt(secret)
     if hook.kind == ChatKind.WECOM:

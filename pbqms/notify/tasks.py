@@ -11,3 +11,15 @@ def deliver_pending_task(limit: int = 500) -> int:
     from . import services
 
     return services.deliver_pending(limit, follow_up=True)
+
+
+@task()
+def send_digests_task() -> int:
+    """The daily digests of held e-mails and robot messages (core.schedule runs it once a day), and
+    forgetting old one-time submission keys (files.idempotency)."""
+    from pbqms.files import idempotency
+
+    from . import services
+
+    idempotency.purge()
+    return services.send_digests()

@@ -20,8 +20,8 @@ from pbqms.core.views import add_service_error, paginate
 from pbqms.orgs import selectors as org_selectors
 
 from . import selectors, services
-from .forms import WebhookForm
-from .models import ChatWebhook
+from .forms import PaceForm, WebhookForm
+from .models import ChatWebhook, Kind, Pace
 
 PER_PAGE = 30
 
@@ -31,8 +31,12 @@ PER_PAGE = 30
 def _inbox_context(request: HttpRequest) -> dict:
     user = request.user
     unread = request.GET.get("unread") == "1"
-    page = paginate(request, selectors.inbox(user, unread=unread).select_related("unit"), PER_PAGE)
-    return {"page": page, "unread": unread, "unread_notifications": selectors.unread_count(user)}
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in Kind.values else ""
+    page = paginate(request, selectors.inbox(user, unread=unread, kind=kind).select_related("unit"), PER_PAGE)
+    return {"page": page, "unread": unread, "kind": kind, "kinds": selectors.kinds(user),
+            "unread_notifications": selectors.unread_count(user),
+            "pace_form": PaceForm(initial={"email": services.email_pace(user)})}
 
 
 @login_required
@@ -54,6 +58,19 @@ def read_all(request: HttpRequest) -> HttpResponse:
         return render(request, "notify/_results.html", _inbox_context(request) | {"oob_badge": True})
     if count:
         messages.success(request, _("All messages are marked read."))
+    return redirect("notify:inbox")
+
+
+@login_required
+def settings(request: HttpRequest) -> HttpResponse:
+    """One's own message setting: e-mails at once or as one daily digest (posted from the inbox)."""
+    if request.method == "POST":
+        form = PaceForm(request.POST)
+        if form.is_valid():
+            services.set_email_pace(request.user, form.cleaned_data["email"])
+            messages.success(request, _("Your message setting was saved."))
+        else:
+            messages.error(request, _("Choose at once or a daily digest."))
     return redirect("notify:inbox")
 
 
@@ -98,7 +115,7 @@ def webhooks(request: HttpRequest, code: str) -> HttpResponse:
                 data = form.cleaned_data
                 try:
                     services.save_webhook(user, unit, data["kind"], data["url"], data["secret"] or None,
-                                          data["enabled"])
+                                          data["enabled"], data["pace"] or Pace.IMMEDIATE)
                 except ValidationError as e:
                     add_service_error(form, e, getattr(e, "code", None))
                 else:

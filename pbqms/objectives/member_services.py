@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Avg, Count, Exists, OuterRef, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -159,11 +160,29 @@ def propose_member_target(actor: Any, member: Member, *, year: int, category: st
                                      part=TargetPart.INDIVIDUAL, state=ReviewState.PROPOSED, **data)
     rollup.member_target_changed(mt, None, mt.state)
     audit.record(actor, AuditAction.SUBMIT, mt, audit.created(audit.snapshot(mt, MT_FIELDS)))
-    link = mt.get_absolute_url()
-    _notify(key=f"objectives:proposed:{mt.pk}", recipients=list(branch_secretaries(member.unit)),
-            title=_("%(name)s proposed a target for review") % {"name": member.name},
-            body=mt.title, link=link, unit=member.unit)
+    _tell_reviewers(member.unit, year, member.name, mt.title, member.pk)
     return mt
+
+
+def _reviewers_done(unit: Any, year: int) -> None:
+    """Every proposed target of the branch and year reviewed: the standing message has done its work."""
+    if not MemberTarget.objects.filter(unit=unit, year=year, part=TargetPart.INDIVIDUAL,
+                                       state=ReviewState.PROPOSED).exists():
+        from pbqms.notify import services as notify
+
+        notify.retire([f"objectives:proposed:{unit.pk}:{year}"])
+
+
+def _tell_reviewers(unit: Any, year: int, name: str, latest: str, proposer: int | None = None) -> None:
+    """One standing message per branch and year for its secretaries, not one per target: its count
+    is refreshed (and shown unread again) when another target comes in."""
+    waiting = MemberTarget.objects.filter(unit=unit, year=year, part=TargetPart.INDIVIDUAL,
+                                          state=ReviewState.PROPOSED).count()
+    reviewers = [u for u in branch_secretaries(unit) if u.member_id is None or u.member_id != proposer]
+    _notify(key=f"objectives:proposed:{unit.pk}:{year}", recipients=reviewers,
+            title=_("%(n)d individual targets of %(year)d wait for review") % {"n": waiting, "year": year},
+            body=_("Latest: %(name)s — %(title)s") % {"name": name, "title": latest},
+            link=f"{reverse('objectives:member_targets', args=[unit.code])}?year={year}", unit=unit, replace=True)
 
 
 @transaction.atomic
@@ -216,6 +235,7 @@ def review_member_target(actor: Any, mt: MemberTarget, *, approve: bool, comment
     owners = list(User.objects.filter(member_id=mt.member_id, is_active=True))
     title = (_("Your target was approved: %(t)s") if approve else _("Your target was returned: %(t)s")) % {
         "t": mt.title}
+    _reviewers_done(mt.unit, mt.year)
     _notify(key=f"objectives:reviewed:{mt.pk}:{mt.state}:{mt.reviewed_at:%Y%m%d%H%M%S}", recipients=owners,
             title=title, body=comment, link=mt.get_absolute_url(), unit=mt.unit, chat=False)
     return mt
