@@ -225,6 +225,21 @@ def _quarters_of(period: Period) -> list[Period]:
     return [q for q in qs if Result.objects.filter(period=q).exists()]
 
 
+def _shares(values: dict[int, Decimal], scored: set[int], base: Decimal) -> dict[int, Decimal]:
+    """The category subtotals in whole cents, the scored ones adding up exactly to the indicator
+    points rounded (largest remainder), so the year's subtotals add up to its total to the cent."""
+    out = {c: v.quantize(CENT, ROUND_HALF_UP) for c, v in values.items() if c not in scored}
+    parts = {c: v for c, v in values.items() if c in scored}
+    if not parts:
+        return out
+    floors = {c: (v * 100).to_integral_value(rounding="ROUND_FLOOR") for c, v in parts.items()}
+    left = max(0, int((base * 100).quantize(Decimal(1), ROUND_HALF_UP) - sum(floors.values())))
+    order = sorted(parts, key=lambda c: (-(parts[c] * 100 - floors[c]), c))
+    for i, c in enumerate(order):
+        out[c] = (floors[c] + (1 if i < left else 0)) / 100
+    return out
+
+
 def _combined_tallies(period: Period) -> dict[int, Tally]:
     """Half-year and year (decision 0012). The half-year: the mean of the quarters' results (a
     quarter the subject was not assessed in does not count against it), vetoes carried. The year:
@@ -294,7 +309,7 @@ def _combined_tallies(period: Period) -> dict[int, Tally]:
         t.penalty = (sum((r[5] for r in quarter_rows), ZERO) / n if n else ZERO) + (a.penalty if a else ZERO)
         t.base = q_points * f.quarter + a_points * f.annual
         t.quarter_part, t.annual_part = q_points, a_points
-        t.categories = dict(year_cats)
+        t.categories = _shares(year_cats, set(m.quarter_cats) | set(m.annual_cats), t.base)
         out[key] = t
     return out
 
