@@ -1030,6 +1030,17 @@ def can_issue_bulletin(user: Any, period: Any) -> bool:
     return s.is_superuser or _covers(paths_for(user, ASSESS_MANAGE_ROLES), period.org_path)
 
 
+def can_read_model_scorecard(user: Any, result: Any) -> bool:
+    """A model branch's scorecard (标杆支部, 22.9): readable — its scores only, not its people — by
+    everyone taking part in the plan that names it, beyond their own scope. Two small queries."""
+    from pbqms.assessment.models import ModelBranch, Period
+
+    if result.member_id or not ModelBranch.objects.filter(plan_id=result.period.plan_id,
+                                                          unit_id=result.unit_id).exists():
+        return False
+    return assessment_runs(user, Period).filter(pk=result.period_id).exists()
+
+
 def can_see_unpublished_results(user: Any, period: Any) -> bool:
     """Results of a period not yet published are read only by those who read the whole period
     (the committee, its department and auditors checking them); branches see them once published."""

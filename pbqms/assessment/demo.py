@@ -225,6 +225,12 @@ def build(log: Callable[[str], None] = print) -> None:
         plan = services.create_plan(admin, scheme)
         _linkage(admin, plan)
         _link_letter_targets(admin, scheme)
+        from . import model_branches  # the branches every branch benchmarks against (标杆支部)
+
+        for code, why in (("B01", "连续两年五星级党支部，“三会一课”记录规范"), ("B03", "“一支部一品牌”示范点")):
+            model = next((u for u in branches if u.code == code), None)
+            if model is not None:
+                model_branches.designate(admin, plan, model, why)
     quarters = [q for q in range(1, 5) if dt.date(year, q * 3, 28) + dt.timedelta(days=12) < today]
     for q in quarters:
         _monthly_self_checks(plan, q, branches, secretaries, rng, today)

@@ -54,7 +54,7 @@ def sources() -> list[tuple[str, Any]]:
 
 
 class SchemeCreateForm(forms.Form):
-    owner = forms.ChoiceField(label=_("Issuing unit"))
+    owner = forms.ChoiceField(label=_("Drawn up by"))
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     source = forms.ChoiceField(label=_("Start from"), choices=sources, widget=forms.RadioSelect, initial="liukao")
     name = forms.CharField(label=_("Scheme name"), max_length=150, required=False,

@@ -272,6 +272,26 @@ class PeerGroupMember(models.Model):
         return f"{self.group} · {self.unit}"
 
 
+class ModelBranch(models.Model):
+    """Model branch — 标杆支部: a branch of a plan that every branch benchmarks against (对标, 22.9)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="model_branches")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    org_path = models.CharField(_("tree path"), max_length=255)  # the plan's: filed under the committee
+    reason = models.TextField(_("reason"))
+    designated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="+")
+    designated_at = models.DateTimeField(_("designated at"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("model branch (标杆支部)")
+        verbose_name_plural = _("model branches (标杆支部)")
+        constraints = [models.UniqueConstraint(fields=["plan", "unit"], name="assess_model_branch_once")]
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+
 class PeriodKind(models.TextChoices):
     MONTH = "month", _("Monthly self-check")  # 一月一自查
     QUARTER = "quarter", _("Quarterly assessment")  # 一季一考核

@@ -156,6 +156,12 @@ def is_member_period(period: Period) -> bool:
     return period.scheme.target_kind == TargetKind.MEMBER
 
 
+def plan_branches(user: Any, plan: Plan) -> QuerySet[Unit]:
+    """The branches a plan assesses that the user reads, in tree order."""
+    return scope.units(user).filter(path__startswith=plan.org_path, kind__in=ASSESSED_KINDS,
+                                    dissolved_on__isnull=True).order_by("path")
+
+
 def period_units(user: Any, period: Period, status: str = "") -> QuerySet[Unit]:
     """The units the period assesses that the user reads, optionally by the state of their sheets."""
     qs = scope.units(user).filter(path__startswith=period.org_path, kind__in=ASSESSED_KINDS,

@@ -370,10 +370,35 @@ def open_result(user: Any, period_pk: Any, *, code: str = "", member_pk: Any = N
         else:
             result = qs.get(period_id=int(period_pk), unit__code=code, member__isnull=True)
     except (Result.DoesNotExist, ValueError, TypeError):
-        raise Http404
+        result = _model_result(user, period_pk, code) if member_pk is None else None
+        if result is None:
+            raise Http404
     if result.period.status != PeriodStatus.PUBLISHED and not scope.can_see_unpublished_results(user, result.period):
         raise PermissionDenied
     return result
+
+
+def _model_result(user: Any, period_pk: Any, code: str) -> Result | None:
+    """A model branch's result, read through the narrow grant of scope.can_read_model_scorecard (22.9)."""
+    try:
+        result = (Result.objects.select_related("unit", "member", "period__plan__owner", "period__scheme")
+                  .filter(period_id=int(period_pk), unit__code=code, member__isnull=True).first())
+    except (ValueError, TypeError):
+        return None
+    if result is None or not scope.can_read_model_scorecard(user, result):
+        return None
+    result.as_model = True  # type: ignore[attr-defined]
+    return result
+
+
+def model_results(user: Any, period: Period, codes: Iterable[str]) -> dict[str, Result]:
+    """The period's results of the plan's model branches among `codes` (one query)."""
+    from pbqms.assessment.models import ModelBranch
+
+    models = ModelBranch.objects.filter(plan_id=period.plan_id).values("unit_id")
+    rows = (Result.objects.filter(period=period, unit_id__in=models, unit__code__in=list(codes)[:HEAT_CAP],
+                                  member__isnull=True).select_related("unit"))
+    return {r.unit.code: r for r in rows}
 
 
 def scorecard_result(user: Any, period: Period, *, code: str = "", member_pk: Any = None) -> Result:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("schemes/<int:scheme_pk>/plan/", views.plan_create, name="plan_create"),
     # plans (考核计划) and periods (考核期)
     path("plans/<int:plan_pk>/", views.plan_detail, name="plan"),
+    path("plans/<int:plan_pk>/models/", views.plan_model_branches, name="model_branches"),
     path("periods/<int:period_pk>/", views.period_detail, name="period"),
     path("periods/<int:period_pk>/move/", views.period_move, name="period_move"),
     path("periods/<int:period_pk>/panel/", views.period_panel, name="period_panel"),

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
-from pbqms.assessment import coverage, schemes, selectors, services, targets
+from pbqms.assessment import coverage, model_branches, schemes, selectors, services, targets
 from pbqms.assessment.forms import (
     AnalysisForm,
     CopyForm,
@@ -37,6 +37,7 @@ from pbqms.assessment.forms import (
 from pbqms.assessment.models import PanelRule, Period, PeriodKind, PeriodStatus, Plan, Scheme, SchemeItem, YearRule
 from pbqms.core import clock
 from pbqms.core.views import paginate
+from pbqms.members.forms import unit_options
 from pbqms.orgs.models import UnitKind
 
 PER_PAGE = 50
@@ -317,8 +318,38 @@ def plan_detail(request: HttpRequest, plan_pk: int) -> HttpResponse:
         "plan": plan, "groups": groups, "may_manage": scope.can_manage_assessment(request.user, plan.owner),
         "progress": selectors.progress(current, request.user), "current": current,
         "stars_url": optional_url("assessment:stars", plan_pk=plan.pk),
+        "models": model_branches.models_of(plan.pk),
+        "model_choices": unit_options(list(selectors.plan_branches(request.user, plan)[:PANEL_LIMIT]))
+        if scope.can_manage_assessment(request.user, plan.owner) else [],
         "linkage_url": optional_url("assessment:linkage", plan_pk=plan.pk),
     })
+
+
+@login_required
+@require_POST
+def plan_model_branches(request: HttpRequest, plan_pk: int) -> HttpResponse:
+    """Name a model branch of the plan (标杆支部) with its reason, or withdraw one (22.9)."""
+    plan = scope.assessment_run_or_404(request.user, Plan, plan_pk)
+    plan = Plan.objects.select_related("scheme", "owner").get(pk=plan.pk)
+    if not scope.can_manage_assessment(request.user, plan.owner):
+        raise PermissionDenied
+    code = (request.POST.get("withdraw") or request.POST.get("unit") or "").strip()[:40]
+    unit = scope.units(request.user).filter(code=code).first() if code else None
+    try:
+        if unit is None:
+            raise ValidationError(_("Choose a branch of this plan."))
+        if request.POST.get("withdraw"):
+            row = plan.model_branches.filter(unit=unit).select_related("plan__owner", "unit").first()
+            if row is None:
+                raise ValidationError(_("Choose a branch of this plan."))
+            model_branches.withdraw(request.user, row)
+        else:
+            model_branches.designate(request.user, plan, unit, request.POST.get("reason", ""))
+    except ValidationError as e:
+        _errors(request, e)
+    else:
+        messages.success(request, _("The model branches were saved."))
+    return redirect(reverse("assessment:plan", kwargs={"plan_pk": plan.pk}) + "#models")
 
 
 # ---- periods ------------------------------------------------------------------------------------

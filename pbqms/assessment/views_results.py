@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
-from pbqms.assessment import bulletin, charts, coverage, findings, linkage, marks, stats, targets, tasks
+from pbqms.assessment import bulletin, charts, coverage, findings, linkage, marks, model_branches, stats, targets, tasks
 from pbqms.assessment import stars as star_rules
 from pbqms.assessment.models import Period, PeriodKind, PeriodStatus, Result, StarRating, StarStatus
 from pbqms.core import clock
@@ -167,7 +167,8 @@ def _scorecard_page(request: HttpRequest, period: Any, result: Result) -> HttpRe
         **_head(request, period), "card": card, "r": result, "name": name, "trend_chart": _trend_chart(card, name),
         "member": bool(result.member_id), "fix_next": card.fix_next,
         "composition": marks.composition(period, result),
-        "letter": _letter(request.user, period, result, card), "today": clock.today(),
+        "letter": [] if getattr(result, "as_model", False) else _letter(request.user, period, result, card),
+        "today": clock.today(), "as_model": getattr(result, "as_model", False),
     })
 
 
@@ -263,7 +264,11 @@ def _benchmarks(request: HttpRequest, period: Any, top: list[Result], sources: l
     model_codes = _codes(request, "models")[: stats.MODELS_CAP]
     trend_codes = _codes(request, "trend")[: stats.TREND_CAP]
     heat_codes = _codes(request, "heat")
+    designated = model_branches.models_of(period.plan_id)
+    if not model_codes and "models" not in request.GET:  # the committee's model branches by default (22.9)
+        model_codes = [m.unit.code for m in designated][: stats.MODELS_CAP]
     picked = stats.pick_results(user, period, [focus_code, *model_codes, *trend_codes, *heat_codes])
+    picked.update({c: r for c, r in stats.model_results(user, period, model_codes).items() if c not in picked})
     focus = picked.get(focus_code) or (top[0] if top else None)
     models = [picked[c] for c in model_codes if c in picked and (focus is None or picked[c].pk != focus.pk)]
     cats = [c for c in stats.categories(period) if c.max_points]
@@ -273,6 +278,11 @@ def _benchmarks(request: HttpRequest, period: Any, top: list[Result], sources: l
                            "heat_codes": ",".join(heat_codes),
                            "picked_missing": list(dict.fromkeys(c for c in named if c and c not in picked))}
     out["pick_units"] = _pick_units(user, period)
+    out["designated"] = designated
+    if out["pick_units"] is not None:  # the model branches are offered even outside the user's scope
+        known = {c for c, _label in out["pick_units"]}
+        out["model_options"] = out["pick_units"] + [
+            (m.unit.code, f"★ {m.unit.name} ({m.unit.code})") for m in designated if m.unit.code not in known]
     out["chosen"] = {"models": set(model_codes), "trend": set(trend_codes), "heat": set(heat_codes)}
     if focus is not None and len(cats) >= 3:
         avgs = stats.category_averages(user, period)
