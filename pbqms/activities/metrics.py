@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.db.models import Avg, Count, Q
 
+from pbqms.core.figures import figure
+
 from .models import ActivityRecord, ComplianceState, ComplianceStatus
 
 
@@ -24,7 +26,7 @@ def compliance_rate(unit_ids: Iterable[int], start: dt.date, end: dt.date) -> di
             met=Count("id", filter=Q(status=ComplianceStatus.MET)),
             missed=Count("id", filter=Q(status=ComplianceStatus.MISSED)))
         decided = row["met"] + row["missed"]
-        out[pk] = Decimal(round(100 * row["met"] / decided, 1)) if decided else None
+        out[pk] = Decimal(figure(100 * row["met"] / decided)) if decided else None
     return out
 
 
@@ -33,5 +35,5 @@ def attendance_rate(unit_ids: Iterable[int], start: dt.date, end: dt.date) -> di
     ids = list(unit_ids)
     rows = (ActivityRecord.objects.filter(unit_id__in=ids, held_on__gte=start, held_on__lte=end)
             .values("unit_id").annotate(rate=Avg("attendance_rate")).order_by())
-    found = {r["unit_id"]: Decimal(round(float(r["rate"]), 1)) for r in rows}
+    found = {r["unit_id"]: Decimal(figure(r["rate"])) if r["rate"] is not None else None for r in rows}
     return {pk: found.get(pk) for pk in ids}

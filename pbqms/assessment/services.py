@@ -43,6 +43,7 @@ from pbqms.assessment.schemes import dec, departs, is_deduction, magnitude, rati
 from pbqms.audit.models import AuditAction
 from pbqms.audit.services import record
 from pbqms.core import clock
+from pbqms.core.figures import figure
 from pbqms.core.metrics import METRICS
 from pbqms.members.models import Member
 from pbqms.orgs.models import Unit
@@ -307,7 +308,7 @@ def prefill(sheet: Sheet) -> int:
             deducted=is_deduction(item, points), departs=departs(item, points),
             standard_applied=item.standard if short else "",
             evidence_ref=METRICS[item.metric].evidence_url.format(code=sheet.unit.code),
-            reason=_("Computed from the records: %(value)s%%.") % {"value": value} if short else "")
+            reason=_("Computed from the records: %(value)s%%.") % {"value": figure(value)} if short else "")
         made += 1
     return made
 
