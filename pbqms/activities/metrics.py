@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
+from pbqms.core.figures import figure
+
 from .models import ActivityKind, ActivityRecord, ComplianceState, ComplianceStatus
 
 
@@ -25,7 +27,7 @@ def compliance_rate(unit_ids: Iterable[int], start: dt.date, end: dt.date) -> di
             met=Count("id", filter=Q(status=ComplianceStatus.MET)),
             missed=Count("id", filter=Q(status=ComplianceStatus.MISSED)))
         decided = row["met"] + row["missed"]
-        out[pk] = Decimal(round(100 * row["met"] / decided, 1)) if decided else None
+        out[pk] = Decimal(figure(100 * row["met"] / decided)) if decided else None
     return out
 
 
@@ -37,7 +39,7 @@ def attendance_rate(unit_ids: Iterable[int], start: dt.date, end: dt.date) -> di
     rows = (ActivityRecord.objects.filter(unit_id__in=ids, held_on__gte=start, held_on__lte=end, expected__gt=0)
             .exclude(kind=ActivityKind.HEART_TALK)
             .values("unit_id").annotate(rate=Avg("attendance_rate")).order_by())
-    found = {r["unit_id"]: Decimal(str(round(float(r["rate"]), 1))) for r in rows}
+    found = {r["unit_id"]: Decimal(figure(r["rate"])) if r["rate"] is not None else None for r in rows}
     return {pk: found.get(pk) for pk in ids}
 
 

@@ -476,8 +476,9 @@ def work_items(user: Any) -> list[Any]:
     unit_ids = branch_ids + list(s.group_ids)
     if unit_ids:
         owed = list(ComplianceState.objects.filter(
-            Q(unit_id__in=unit_ids) | Q(unit__parent_id__in=branch_ids), status__in=[ComplianceStatus.AT_RISK, ComplianceStatus.OPEN],
-            period_end__gte=today, period_end__lte=today + dt.timedelta(days=DUE_DAYS))
+            Q(unit_id__in=unit_ids) | Q(unit__parent_id__in=branch_ids),
+            status__in=[ComplianceStatus.AT_RISK, ComplianceStatus.OPEN], period_end__gte=today,
+            period_end__lte=today + dt.timedelta(days=DUE_DAYS))
             .select_related("unit").order_by("period_end", "pk")[:100])
         if owed:
             first = owed[0]

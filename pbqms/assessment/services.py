@@ -45,6 +45,7 @@ from pbqms.audit.models import AuditAction
 from pbqms.audit.services import record
 from pbqms.core import clock
 from pbqms.core import text as core_text
+from pbqms.core.figures import figure
 from pbqms.core.metrics import METRICS
 from pbqms.members.models import Member
 from pbqms.orgs.models import Unit
@@ -333,7 +334,7 @@ def prefill(sheet: Sheet) -> int:
         if count:
             reason = _("Computed from the records: %(label)s: %(n)s.") % {"label": metric.label, "n": int(value)}
         else:
-            reason = _("Computed from the records: %(value)s%%.") % {"value": value}
+            reason = _("Computed from the records: %(value)s%%.") % {"value": figure(value)}
         Score.objects.create(
             sheet=sheet, item=item, points=points, measured=None if count else value, metric_value=value, auto=True,
             occurrences=int(value) if count else None, deducted=deducted, departs=departs(item, points),

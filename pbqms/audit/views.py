@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from pbqms import scope
+from pbqms.core.codes import model_name
 from pbqms.core.views import paginate
 
 from . import selectors
@@ -23,7 +24,7 @@ PER_PAGE = 50
 def record_type_choices() -> list[tuple[str, str]]:
     """Every PBQMS record type that can appear in the log."""
     models = [m for m in apps.get_models() if m.__module__.startswith("pbqms.") and m is not AuditEntry]
-    return sorted(((m._meta.label_lower, str(m._meta.verbose_name)) for m in models), key=lambda c: c[1])
+    return sorted(((m._meta.label_lower, model_name(m)) for m in models), key=lambda c: c[1])
 
 
 class AuditFilterForm(forms.Form):

@@ -288,7 +288,7 @@ def work_items(user: Any) -> list[Any]:
     branch_paths = [p for p in scope.paths_for(user, {Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE}) if p]
     if branch_paths:
         codes = list(scope.member_targets(user).filter(
-            scope._prefix_q("org_path", branch_paths), year=year, part=TargetPart.INDIVIDUAL,
+            scope._prefix_q("org_path", tuple(branch_paths)), year=year, part=TargetPart.INDIVIDUAL,
             state=ReviewState.PROPOSED).exclude(member_id=s.self_member_id or 0)
             .order_by("org_path", "pk").values_list("unit__code", flat=True)[:100])
         if codes:
@@ -300,7 +300,8 @@ def work_items(user: Any) -> list[Any]:
     asks: dict[str, QuerySet[Any]] = {}
     letters = ResponsibilityLetter.objects.filter(state=LetterState.DRAFT)
     if committee := [p for p in scope.paths_for(user, {Role.COMMITTEE_SECRETARY}) if p]:
-        asks["committee"] = letters.filter(scope._prefix_q("org_path", committee), committee_signed_at__isnull=True)
+        asks["committee"] = letters.filter(scope._prefix_q("org_path", tuple(committee)),
+                                           committee_signed_at__isnull=True)
     if branch := [p for p in scope.paths_for(user, {Role.BRANCH_SECRETARY}) if p]:
         asks["branch"] = letters.filter(org_path__in=branch, branch_signed_at__isnull=True)
     if s.self_member_id:
@@ -313,7 +314,7 @@ def work_items(user: Any) -> list[Any]:
         out.append(WorkItem("obj.sign", ngettext(
             "%(n)d responsibility letter awaits your signature", "%(n)d responsibility letters await your signature",
             to_sign) % {"n": to_sign}, reverse("objectives:letters") + "?" + urlencode(
-                {"year": year, "state": LetterState.DRAFT}), TODO, to_sign))
+                {"year": str(year), "state": str(LetterState.DRAFT)}), TODO, to_sign))
     if n := counted.get("returned", (0, False))[0]:
         out.append(WorkItem("obj.returned", ngettext(
             "%(n)d of your targets was sent back for changes", "%(n)d of your targets were sent back for changes",

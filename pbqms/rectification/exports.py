@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pbqms.core import clock, officedocs, xlsx
+from pbqms.core.codes import name_rows, names
 
 from .models import Finding, Notice, NoticeStatus
 
@@ -54,8 +55,8 @@ def form_facts(notice: Notice, detail: dict[str, Any]) -> dict[str, Any]:
     received = last("receive")
     submitted = last("submit")
     closed = last("close")
-    for f in detail["findings"]:
-        f.shown_item = f.item_code or "—"
+    for f in name_rows(detail["findings"]):
+        f.shown_item = f.item_label or "—"
     return {
         "notice": notice,
         "findings": detail["findings"],
@@ -257,8 +258,15 @@ def ledger_xlsx(rows: QuerySet[Finding], out: IO[bytes], *, unit: Any, year: int
         (_("Severity"), 8), (_("Status"), 16), (_("Notice"), 20), (_("Deadline"), 12), (_("Overdue"), 8),
         (_("Closed on"), 12)])
     yes, no = _("yes"), _("no")
+    known: dict[str, str] = {}  # item code → name, looked up once per code
+
+    def item(code: str) -> str:
+        if code and code not in known:
+            known[code] = names([code]).get(code, code)
+        return known.get(code, "")
+
     for f in rows.iterator(chunk_size=CHUNK):
-        ws.append([f.found_on, f.unit.name, f.get_source_display(), f.item_code, f.description,
+        ws.append([f.found_on, f.unit.name, f.get_source_display(), item(f.item_code), f.description,
                    f.get_severity_display(), f.get_status_display(), (f.notice.number or f.notice.title)
                    if f.notice else "", f.deadline, yes if f.overdue else no, f.closed_on])
     wb.save(out)
@@ -276,6 +284,7 @@ def dashboard_xlsx(data: dict[str, Any], out: IO[bytes], *, unit: Any, year: int
     ws.append([_("%(unit)s (total, %(year)s)") % {"unit": unit.name, "year": year}, t["total"], t["live"],
                t["overdue"], t["closed"], t["ontime_rate"], t["mean_days"]])
     items = _sheet(wb, _("Most recurring items"), [(_("Item"), 16), (_("Findings"), 10)])
+    found = names(code for code, _n in data["items"])
     for code, n in data["items"]:
-        items.append([code, n])
+        items.append([found.get(code, code), n])
     wb.save(out)

@@ -19,6 +19,7 @@ from pbqms import scope
 from pbqms.audit import services as audit
 from pbqms.audit.models import AuditAction
 from pbqms.core import clock
+from pbqms.core.codes import label
 from pbqms.orgs.models import Unit
 
 from . import numbering
@@ -51,12 +52,13 @@ def detect(finding: Finding) -> list[PreventiveAction]:
     conf = numbering.settings_for(unit.parent or unit)
     live = Finding.objects.exclude(status=FindingStatus.WITHDRAWN).filter(item_code=finding.item_code)
     actions = []
+    item = label(finding.item_code)  # what people read: a rule's name, an item's code and title
     same_unit = list(live.filter(unit=unit).only("pk", "period"))
     periods = {f.period for f in same_unit}
     if len(periods) >= conf.recurrence_periods:
         actions.append(_propose(
             f"unit:{unit.pk}:item:{finding.item_code}", PreventiveTrigger.SAME_UNIT, unit, finding.item_code,
-            _("%(unit)s: %(item)s found again") % {"unit": unit.name, "item": finding.item_code},
+            (_("%(unit)s: %(item)s found again") % {"unit": unit.name, "item": item})[:200],
             _("Found in %(n)d periods: %(periods)s.") % {"n": len(periods), "periods": ", ".join(sorted(periods))},
             conf.preventive_days, same_unit))
     if unit.parent_id:
@@ -69,8 +71,8 @@ def detect(finding: Finding) -> list[PreventiveAction]:
             actions.append(_propose(
                 f"period:{finding.period}:parent:{parent.pk}:item:{finding.item_code}", PreventiveTrigger.MANY_UNITS,
                 parent, finding.item_code,
-                _("%(item)s found in %(n)d units in %(period)s") % {
-                    "item": finding.item_code, "n": len(units), "period": finding.period},
+                (_("%(item)s found in %(n)d units in %(period)s") % {
+                    "item": item, "n": len(units), "period": finding.period})[:200],
                 _("The same item was found in %(n)d units under %(parent)s in one period.") % {
                     "n": len(units), "parent": parent.name},
                 conf.preventive_days, peers))

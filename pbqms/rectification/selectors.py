@@ -397,7 +397,7 @@ def work_items(user: Any) -> list[Any]:
             worst = stats.top_units(kids, year, 3)
             own = stats.read(top, year, items=False)[top[0]]
             board = reverse("rectification:dashboard_home")
-            late_units = [(u, u.rect_o) for u in worst if u.rect_o]
+            late_units = [(u, getattr(u, "rect_o", 0)) for u in worst if getattr(u, "rect_o", 0)]
             if own["overdue"]:
                 out.append(WorkItem("rect.overdue_units", _(
                     "Overdue findings in %(year)d: %(n)d — most at %(units)s") % {

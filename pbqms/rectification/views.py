@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
 from pbqms.core import clock
+from pbqms.core.codes import name_rows
 from pbqms.core.views import paginate
 from pbqms.files import idempotency
 from pbqms.files import services as files
@@ -220,6 +221,7 @@ def finding_detail(request: HttpRequest, finding_pk: int) -> HttpResponse:
 def _finding_page(request: HttpRequest, finding: Finding, withdraw: ReasonForm) -> HttpResponse:
     user = request.user
     can_record = finding.status == FindingStatus.OPEN and scope.can_record_finding(user, finding.unit)
+    name_rows([finding])
     return render(request, "rectification/finding_detail.html", {
         "finding": finding, **selectors.finding_history(finding), "withdraw": withdraw,
         "can_withdraw": can_record,
@@ -464,7 +466,7 @@ def notice_feedback(request: HttpRequest, notice_pk: int) -> HttpResponse:
     notice = selectors.notice_or_404(user, notice_pk)
     if not scope.can_respond_for(user, notice.unit):
         raise PermissionDenied
-    found = selectors.notice_detail(notice)["findings"]
+    found = name_rows(selectors.notice_detail(notice)["findings"])
     owed = [f for f in found if f.status in OWED_FINDING]
     categories = list(CauseCategory.objects.filter(active=True))
     blocks = []

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pbqms import scope
 from pbqms.core import clock, xlsx
+from pbqms.core.codes import names
 from pbqms.core.views import paginate
 from pbqms.orgs import selectors as org_selectors
 from pbqms.orgs.models import Unit
@@ -133,13 +134,14 @@ def _dashboard(request: HttpRequest, unit: Unit) -> HttpResponse:
     form.is_valid()
     year = form.chosen_year() or clock.today().year
     data = selectors.dashboard(user, unit, year)
+    item_names = names(code for code, _n in data["items"])
     top = max([r.total for r in data["rows"]] + [1])
     for r in data["rows"]:
         r.share = round(100 * r.total / top)  # type: ignore[attr-defined]
     return render(request, "rectification/dashboard.html", {
         "unit": unit, "year": year, "form": form, **data, "crumbs": _crumbs(user, unit),
         "can_settings": scope.can_write_unit(user, unit),
-        "item_rows": [(code, n) for code, n in data["items"]],
+        "item_rows": [(item_names.get(code, code), n) for code, n in data["items"]],
         "unit_rows": [(r.unit.name, r.live) for r in data["rows"] if r.live][:15],
     })
 

@@ -49,8 +49,10 @@ def _model(label: str) -> Any:
 @register.filter
 def record_type(label: str) -> str:
     """'members.member' → the model's verbose name."""
+    from pbqms.core.codes import model_name
+
     model = _model(label)
-    return str(model._meta.verbose_name) if model else label
+    return model_name(model) if model else label
 
 
 def _show(field: Any, value: Any) -> str:
@@ -66,7 +68,10 @@ def _show(field: Any, value: Any) -> str:
 def _pseudo_fields() -> dict[str, str]:
     # Entries may name facts that are not model fields (a committee post, a password change).
     return {"committee_role": _("Committee post"), "password": _("Password"), "role": _("Role"),
-            "locked_until": _("Locked until")}
+            "locked_until": _("Locked until"), "findings": _("Findings"), "panel": _("Assessment panel"),
+            "standard": _("Standard applied"), "review": _("Review"), "common_targets": _("Common targets"),
+            "number_pattern": _("Notice number pattern"),
+            "recurrence_units": _("Units with the same problem that call for preventive action")}
 
 
 @register.filter
@@ -126,3 +131,60 @@ def wcls(value: Any) -> str:
     except (TypeError, ValueError):
         pct = 0.0
     return f"w-{max(0, min(100, round(pct)))}"
+
+
+@register.filter(name="figure")
+def figure_filter(value: Any, places: Any = None) -> str:
+    """{{ rate|figure }} → "91.4"; {{ rate|figure:2 }} → "91.40" (core.figures.figure)."""
+    from pbqms.core.figures import PLACES, figure
+
+    try:
+        n = PLACES if places in (None, "") else int(places)
+    except (TypeError, ValueError):
+        n = PLACES
+    return figure(value, n)
+
+
+@register.filter
+def with_code_names(rows: Any) -> list[Any]:
+    """{% for f in findings|with_code_names %} … {{ f.item_label }}: each row's item code named
+    (core.codes; two queries for the whole list)."""
+    from pbqms.core.codes import name_rows
+
+    return name_rows(rows or [])
+
+
+@register.filter
+def code_name(code: Any) -> str:
+    """{{ finding.item_code|code_name }}: one code's name (a rule's name, an item's code and title)."""
+    from pbqms.core.codes import label
+
+    return label(str(code or ""))
+
+
+@register.filter
+def evidence_link(ref: Any) -> str:
+    """A score's evidence: a path on this site becomes a link titled with what it opens (the
+    calendar of B01 …); any other text stays text."""
+    from django.urls import Resolver404, resolve
+    from django.utils.html import format_html
+
+    text = str(ref or "").strip()
+    if not text:
+        return "—"
+    if not text.startswith("/") or text.startswith("//"):
+        return text
+    try:
+        match = resolve(text.split("?", 1)[0])
+    except Resolver404:
+        return text
+    code = match.kwargs.get("code", "")
+    titles = {
+        "activities:calendar": _("Organisational-life calendar of %(code)s"),
+        "activities:records": _("Activity records of %(code)s"),
+        "objectives:member_targets": _("Member targets of %(code)s"),
+        "objectives:unit_targets": _("Targets of %(code)s"),
+    }
+    title = titles.get(match.view_name, _("The records behind this figure"))
+    return format_html('<a href="{}" class="evidence-link">{}</a>', text,
+                       title % {"code": code} if "%(code)s" in title else title)
