@@ -137,16 +137,34 @@ def _progress(rng: random.Random, targets: list[Target]) -> None:
                                      note=notes[status], value=value)
 
 
+# Branches whose people sign in to the demo (branch01, organiser01, group01, member01): their
+# members' targets go through the services one by one, so their inboxes hold the real reminders.
+# The other branches' targets are the same rows written in bulk (#20: the first `make demo` within
+# 30 s): the services' own field checks, the same audit entries, the counts rebuilt once.
+THROUGH_SERVICES = {"B01"}
+
+
 def _member_targets(rng: random.Random, mine: Unit, branches: list[Unit]) -> None:
+    from django.utils import timezone
+
+    from pbqms.audit import services as audit
+    from pbqms.audit.models import AuditAction
+
+    from . import rollup
+    from .models import MemberTarget, ReviewState, TargetPart
+
     member_services.set_common_standards(None, mine, YEAR, COMMON)
     member_services.apply_common_targets(None, mine, YEAR)
     users = {u.member_id: u for u in User.objects.filter(member__isnull=False)}
     reviewers = {u.role_assignments.first().unit_id: u for u in User.objects.filter(username__startswith="branch")
                  if u.role_assignments.exists()}
+    bulk: list[tuple[MemberTarget, str, Any]] = []  # (target, what the review did, reviewer)
+    evaluate: list[tuple[Any, Any]] = []  # (target or its index in bulk, reviewer)
     for branch in branches:
         people = list(Member.objects.filter(unit=branch, state=MemberState.ACTIVE,
                                             status__in=list(PARTY_MEMBER_STATUSES)).order_by("pk"))
         reviewer = reviewers.get(branch.pk)
+        one_by_one = branch.code in THROUGH_SERVICES
         for m in people:
             user = users.get(m.pk)
             roll = rng.random()
@@ -156,25 +174,61 @@ def _member_targets(rng: random.Random, mine: Unit, branches: list[Unit]) -> Non
                 continue  # no target at all: on the branch secretary's to-do list
             kinds = rng.sample(list(INDIVIDUAL), 2 if roll < 0.9 else 3)
             for j, kind in enumerate(kinds):
-                mt = member_services.propose_member_target(
-                    None, m, year=YEAR, category=kind, title=rng.choice(INDIVIDUAL[kind]), measure=MEASURE[kind],
-                    deadline=dt.date(YEAR, 12, 31))
+                title = rng.choice(INDIVIDUAL[kind])
                 actor = reviewer if reviewer is not None and reviewer.member_id != m.pk else None
                 if roll < 0.16 and j == 0:
-                    continue  # proposed, waiting
-                if (roll < 0.22 or (0.45 < roll < 0.55)) and j == 1:
-                    member_services.review_member_target(actor, mt, approve=False,
-                                                         comment="目标不够具体，请写明量化标准和完成时限")
+                    outcome = "proposed"  # waiting
+                elif (roll < 0.22 or (0.45 < roll < 0.55)) and j == 1:
+                    outcome = "returned"
+                elif 0.45 < roll < 0.55 and j == 2:
+                    outcome = "proposed"
+                else:
+                    outcome = "approved"
+                scored = outcome == "approved" and branch.code in ("B01", "B02", "B03", "B06") and roll > 0.3
+                score = rng.choice([78, 85, 88, 92, 95]) if scored else None
+                if one_by_one:
+                    mt = member_services.propose_member_target(
+                        None, m, year=YEAR, category=kind, title=title, measure=MEASURE[kind],
+                        deadline=dt.date(YEAR, 12, 31))
+                    if outcome != "proposed":
+                        member_services.review_member_target(
+                            actor, mt, approve=outcome == "approved",
+                            comment="" if outcome == "approved" else RETURNED)
+                    if score is not None:
+                        member_services.evaluate_member_target(actor, mt, score=score)
                     continue
-                if 0.45 < roll < 0.55 and j == 2:
-                    continue
-                member_services.review_member_target(actor, mt, approve=True)
-                if branch.code in ("B01", "B02", "B03", "B06") and roll > 0.3:
-                    member_services.evaluate_member_target(actor, mt, score=rng.choice([78, 85, 88, 92, 95]))
-    from .models import MemberTarget
-
+                data = member_services._individual(kind, title, MEASURE[kind], dt.date(YEAR, 12, 31), YEAR)
+                mt = MemberTarget(member=m, unit=m.unit, org_path=m.org_path, year=YEAR, part=TargetPart.INDIVIDUAL,
+                                  state=ReviewState.PROPOSED, **data)
+                if outcome != "proposed":
+                    mt.state = ReviewState.APPROVED if outcome == "approved" else ReviewState.RETURNED
+                    mt.review_comment = "" if outcome == "approved" else RETURNED
+                    mt.reviewed_by = actor if getattr(actor, "pk", None) else None
+                    mt.reviewed_at = timezone.now()
+                bulk.append((mt, outcome, actor))
+                if score is not None:
+                    evaluate.append((mt, score))
+    MemberTarget.objects.bulk_create([mt for mt, _o, _a in bulk], batch_size=1000)
+    audit.record_many(None, AuditAction.SUBMIT, [
+        (mt, audit.created(audit.snapshot(mt, member_services.MT_FIELDS) | {"state": ReviewState.PROPOSED,
+                                                                          "review_comment": ""}))
+        for mt, _o, _a in bulk])
+    for outcome, action in (("approved", AuditAction.APPROVE), ("returned", AuditAction.RETURN)):
+        by_actor: dict[Any, list[MemberTarget]] = {}
+        for mt, o, actor in bulk:
+            if o == outcome:
+                by_actor.setdefault(actor, []).append(mt)
+        for actor, done in by_actor.items():
+            audit.record_many(actor, action, [(mt, {"state": [ReviewState.PROPOSED, mt.state]}) for mt in done],
+                              note=RETURNED if outcome == "returned" else "")
+    rollup.recount(YEAR)  # the bulk rows counted once, as the services would have counted them
+    for mt, score in evaluate:
+        member_services.evaluate_member_target(None, mt, score=score)
     for mt in MemberTarget.objects.filter(part="common", unit__code__in=["B01", "B02", "B03", "B06"])[:200]:
         member_services.evaluate_member_target(None, mt, score=rng.choice([82, 88, 90, 95]))
+
+
+RETURNED = "目标不够具体，请写明量化标准和完成时限"
 
 
 def _letters(rng: random.Random, mine: Unit, units: list[Unit], committee_user: Any, committee_name: str,

@@ -129,6 +129,7 @@ def test_draft_review_approve_publish(page, users, tree):
     page.fill("textarea[name=procedure]", "一、受理入党申请。\n二、一个月内谈话。")
     page.fill("textarea[name=who]", "党支部书记、培养联系人")
     page.wait_for_selector("#draft-status:has-text('已于')")  # htmx saved it
+    page.wait_for_load_state("networkidle")  # every field's save done before the test reads the database
     version = DocumentVersion.objects.get(title="发展党员控制程序")
     assert version.purpose == "规范发展党员工作，保证新党员质量。"
     shot(page, "draft")
