@@ -176,3 +176,28 @@ def test_the_setting_on_the_inbox(client, users):
     assert "Choose at once or a daily digest." in r.content.decode()
     assert Preference.objects.get(user=user).email == Pace.DAILY
     assert client.get(reverse("notify:settings")).status_code == 302
+
+
+def test_the_daily_job_sends_digests_and_forgets_old_submission_keys(users, tree, settings):
+    from pbqms.core import schedule
+    from pbqms.notify.tasks import send_digests_task
+
+    assert schedule.jobs()["notify.send_digests"] == "pbqms.notify.tasks.send_digests_task"
+    user = users[Role.MEMBER]
+    user.email = "m@example.com"
+    user.save(update_fields=["email"])
+    services.set_email_pace(user, Pace.DAILY)
+    services.notify(key="rect:notice:1:issued", recipients=[user], title="待办", body="", unit=tree.b01)
+    assert send_digests_task.call() == 1
+    assert send_digests_task.call() == 0
+    assert Delivery.objects.filter(key__startswith="digest:", status=DeliveryStatus.PENDING).count() == 1
+
+
+def test_a_robot_set_to_a_daily_digest_on_its_page(client, users, tree):
+    client.force_login(users[Role.COMMITTEE_ADMIN])
+    url = reverse("notify:webhooks", args=["B01"])
+    assert 'name="pace"' in client.get(url).content.decode()
+    r = client.post(url, {"action": "add", "kind": "wecom", "url": WECOM_URL, "pace": "daily"}, follow=True)
+    assert "每日汇总" in r.content.decode()
+    from pbqms.notify.models import ChatWebhook
+    assert ChatWebhook.objects.get().pace == Pace.DAILY
