@@ -327,7 +327,7 @@ def prefill(sheet: Sheet) -> int:
         if count:
             reason = _("Computed from the records: %(label)s: %(n)s.") % {"label": metric.label, "n": int(value)}
         else:
-            reason = _("Computed from the records: %(value)s%%.") % {"value": value}
+            reason = _("Computed from the records: %(value)s%%.") % {"value": Decimal(value).quantize(Decimal("0.1"))}
         Score.objects.create(
             sheet=sheet, item=item, points=points, measured=None if count else value, metric_value=value, auto=True,
             occurrences=int(value) if count else None, deducted=deducted, departs=departs(item, points),
