@@ -63,9 +63,9 @@ def test_committee_dashboard_and_ranking(page, tree, users):
     quarterly = SchemeItem.objects.filter(scheme=q2.scheme, kind__in=["work", "interactive"], annual_only=False)
     assert page.locator("svg.assess-chart.heat rect").count() == 10 * quarterly.count()
     assert page.locator("svg.assess-chart.lines polyline").count() >= 3
-    # 对标: choose a unit and two model branches
-    page.fill("input[name=unit]", "B02")
-    page.fill("input[name=models]", "B01,B05")
+    # 对标: pick a unit and two model branches from the lists (20.6: no codes to type)
+    page.select_option("select[name=unit]", "B02")
+    page.select_option("select[name=models]", ["B01", "B05"])
     page.click(".ar-choose button[type=submit]")
     page.wait_for_url("**unit=B02**")
     assert page.locator(".ar-radar .chart-legend li").count() == 4  # B02, the average, two models
