@@ -37,7 +37,7 @@ def attendance_rate(unit_ids: Iterable[int], start: dt.date, end: dt.date) -> di
     rows = (ActivityRecord.objects.filter(unit_id__in=ids, held_on__gte=start, held_on__lte=end, expected__gt=0)
             .exclude(kind=ActivityKind.HEART_TALK)
             .values("unit_id").annotate(rate=Avg("attendance_rate")).order_by())
-    found = {r["unit_id"]: Decimal(str(round(float(r["rate"]), 1))) for r in rows}
+    found = {r["unit_id"]: Decimal(round(float(r["rate"]), 1)) for r in rows}
     return {pk: found.get(pk) for pk in ids}
 
 
