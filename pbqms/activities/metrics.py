@@ -71,4 +71,4 @@ def filed_in_advance(unit_ids: Iterable[int], start: dt.date, end: dt.date) -> d
                 used.add(pk)
                 ahead[unit_id] = ahead.get(unit_id, 0) + 1
                 break
-    return {pk: Decimal(round(100 * ahead.get(pk, 0) / held[pk], 1)) if held.get(pk) else None for pk in ids}
+    return {pk: Decimal(str(round(100 * ahead.get(pk, 0) / held[pk], 1))) if held.get(pk) else None for pk in ids}

@@ -208,7 +208,7 @@ def _figures(rows: Sequence[Row]) -> tuple[int, int, Decimal]:
     """Expected, present and the attendance rate of the rows: only the expected count."""
     expected = sum(1 for r in rows if r.counted)
     present = sum(1 for r in rows if r.counted and r.present)
-    rate = Decimal(round(100 * present / expected, 1)) if expected else Decimal(0)
+    rate = Decimal(str(round(100 * present / expected, 1))) if expected else Decimal(0)
     return expected, present, rate
 
 

@@ -31,7 +31,7 @@ def recount(apps, schema_editor):
             Attendance.objects.filter(pk__in=[a.pk for a in rows if not a.present]).delete()
             kept = [a for a in rows if a.present]
         expected, present = len(kept), sum(1 for a in kept if a.present)
-        rate = Decimal(round(100 * present / expected, 1)) if expected else Decimal(0)
+        rate = Decimal(str(round(100 * present / expected, 1))) if expected else Decimal(0)
         if (record.expected, record.present, record.attendance_rate) != (expected, present, rate):
             record.expected, record.present, record.attendance_rate = expected, present, rate
             changed.append(record)
