@@ -213,8 +213,8 @@ def _file(batch: list[Message]) -> list[int]:
         # Read back what exists now; a concurrent call with the same key may have filed some of
         # these rows first (both then count them, but rows and e-mails stay single).
         texts: dict[int, str] = {}
-        daily = _daily_email({uid for uid, _key in fresh})
-        for pk, (uid, key) in sorted(_filed(fresh).items()):
+        daily: set[int] = set()
+        for pk, (uid, key) in sorted(_filed(fresh, daily).items()):
             i, user = wanted[(uid, key)]
             counts[i] += 1
             address = (user.email or "").strip()
@@ -245,22 +245,22 @@ def _refresh(batch: list[Message], titles: list[str], existing: list[tuple[int, 
             title=titles[i], body=m.body, link=m.link, read_at=None, created_at=timezone.now())
 
 
-def _daily_email(user_ids: set[int]) -> set[int]:
-    """Which of these people take their e-mail as one daily digest (one query)."""
-    if not user_ids:
-        return set()
-    return set(Preference.objects.filter(user_id__in=user_ids, email=Pace.DAILY).values_list("user_id", flat=True))
-
-
-def _filed(pairs: Iterable[tuple[int, str]]) -> dict[int, tuple[int, str]]:
-    """Which of these (recipient, key) pairs have a message, as {message pk: pair}: one query."""
+def _filed(pairs: Iterable[tuple[int, str]], daily: set[int] | None = None) -> dict[int, tuple[int, str]]:
+    """Which of these (recipient, key) pairs have a message, as {message pk: pair}: one query.
+    `daily` collects the recipients who take their e-mail as a daily digest (read in the same query)."""
     wanted = set(pairs)
     if not wanted:
         return {}
     rows = (Notification.objects.order_by()
             .filter(key__in={k for _uid, k in wanted}, recipient_id__in={uid for uid, _k in wanted})
-            .values_list("pk", "recipient_id", "key"))
-    return {pk: (uid, key) for pk, uid, key in rows if (uid, key) in wanted}
+            .values_list("pk", "recipient_id", "key", "recipient__notify_preference__email"))
+    out = {}
+    for pk, uid, key, pace in rows:
+        if (uid, key) in wanted:
+            out[pk] = (uid, key)
+            if daily is not None and pace == Pace.DAILY:
+                daily.add(uid)
+    return out
 
 
 def _chat_deliveries(batch: list[Message], titles: list[str]) -> list[Delivery]:
