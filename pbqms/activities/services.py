@@ -387,9 +387,9 @@ def file_plan(actor: Any, *, unit: Unit, period: str, items: Sequence[PlanItem])
             errors.append(_("Line %(n)d: the date lies outside the period.") % {"n": i})
         if text.is_blank(item.topic):
             errors.append(_("Line %(n)d: state the topic.") % {"n": i})
-        line: dict[str, Any] = {}
-        text.check_into(line, item, text.limits_of(PlannedActivity, "topic"))
-        errors.extend(f"{i}: {m}" for m in line.values())
+        found: dict[str, Any] = {}
+        text.check_into(found, item, text.limits_of(PlannedActivity, "topic"))
+        errors.extend(f"{i}: {m}" for m in found.values())
         if item.kind not in ActivityKind.values:
             errors.append(_("Line %(n)d: choose the kind of activity.") % {"n": i})
     if errors:
