@@ -213,7 +213,7 @@ class Row:
 
     @cached_property
     def statuses(self) -> list[tuple[str, str, int]]:
-        return [(s, TargetStatus(s).label, self._n(rollup.TARGET + s)) for s in TargetStatus.values]
+        return [(s, str(TargetStatus(s).label), self._n(rollup.TARGET + s)) for s in TargetStatus.values]
 
     @cached_property
     def segments(self) -> list[dict[str, Any]]:
