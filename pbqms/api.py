@@ -101,6 +101,13 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _detail(request, _("Not found."), 404)
 
 
+@api.exception_handler(OverflowError)
+def _number_out_of_range(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # SQLite cannot bind an integer beyond 64 bits (PostgreSQL answers such a look-up with nothing):
+    # an id or filter that large is bad input, never a server error.
+    return _detail(request, _("A number in the request is out of range."), 422)
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _detail(request, _("Sign in first: send a valid API token."), 401)

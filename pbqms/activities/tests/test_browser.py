@@ -222,7 +222,7 @@ def test_file_a_plan_and_the_department_reviews_it(page, users, tree, branch):
     lines = page.locator("#plan-lines tbody tr")
     assert lines.count() == 3
     page.locator("button", has_text="添加一行").click()
-    page.wait_for_function("document.querySelectorAll('#plan-lines tbody tr').length === 4")
+    expect(page.locator("#plan-lines tbody tr")).to_have_count(4)
     last = today.replace(day=28)
     plans = [("committee", today.replace(day=max(today.day, 3)), "研究年度党建工作总结"),
              ("life_meeting", today.replace(day=max(today.day, 20)), "召开年度组织生活会"),

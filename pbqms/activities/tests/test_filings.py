@@ -5,6 +5,7 @@ the share of activities filed in advance is a metric the assessment engine can s
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -89,7 +90,7 @@ def test_filed_in_advance_metric(secretary, tree):
     held(secretary, tree, ActivityKind.THEME_DAY, dt.date(2026, 5, 10))  # filed after (补报)
     held(secretary, tree, ActivityKind.PARTY_LECTURE, dt.date(2026, 5, 8))  # never filed
     got = core_metrics.get("activities.filed_in_advance").compute([tree.b01.pk, tree.b02.pk], *MAY)
-    assert got == {tree.b01.pk: pytest.approx(33.3, abs=0.1), tree.b02.pk: None}
+    assert got == {tree.b01.pk: Decimal("33.3"), tree.b02.pk: None}
 
 
 def test_a_line_covers_one_meeting_only(secretary, tree):

@@ -60,7 +60,7 @@ def test_member_list_search_by_pinyin_initials(page, users, tree):
     names = [rows.nth(i).locator("td").first.inner_text().strip() for i in range(4)]
     assert names == ["安娜", "张三", "赵四", "周杰"]  # pinyin order: an, zhang, zhao, zhou
     page.fill("input[name=q]", "zs")
-    page.wait_for_function("document.querySelectorAll('table.members tbody tr').length === 2")
+    expect(page.locator("table.members tbody tr")).to_have_count(2)
     text = page.locator("table.members").inner_text()
     assert "张三" in text and "赵四" in text and "周杰" not in text
     assert "王五" not in page.content()
@@ -115,12 +115,12 @@ def test_language_switch(page, users):
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert "首页" in page.locator("nav.mainnav").inner_text()
     page.click("button[data-lang=en]")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert "Home" in page.locator("nav.mainnav").inner_text()
     page.goto(page.base + "/members/")  # the choice sticks to the account
     assert page.locator("html").get_attribute("lang") == "en"
     page.click("button[data-lang=zh-hans]")
-    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     assert "党员" in page.locator("nav.mainnav").inner_text()
 
 

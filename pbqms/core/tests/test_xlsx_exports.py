@@ -45,7 +45,7 @@ def evil(tree, users):
     with clock.as_of(dt.date(2026, 5, 20)):
         attendance = {m.pk: activities.Presence(True, "") for m in activities.roster_of(b01)}
         activities.record_activity(secretary, activities.RecordInput(
-            unit=b01, kind=ActivityKind.COMMITTEE_MEETING, held_on=DAY, topic="=HYPERLINK(\"http://x\")",
+            unit=b01, kind=ActivityKind.BRANCH_ASSEMBLY, held_on=DAY, topic="=HYPERLINK(\"http://x\")",
             attendance=attendance))
         rectification.record_finding(staff, rectification.FindingInput(
             unit=b01, description="+1+2", found_on=DAY, item_code="-2+3", standard="每月召开支委会并记录",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from pbqms.accounts.models import Role
 from pbqms.conftest import PASSWORD
@@ -56,10 +57,10 @@ def test_list_filters_and_exports(page, users, book):
     rows = page.locator("table.documents tbody tr")
     assert rows.count() == 6
     page.fill("input[name=q]", "党员大会")
-    page.wait_for_function("document.querySelectorAll('table.documents tbody tr').length === 1")
+    expect(page.locator("table.documents tbody tr")).to_have_count(1)
     assert "党员大会制度" in page.locator("table.documents").inner_text()
     page.fill("input[name=q]", "")
-    page.wait_for_function("document.querySelectorAll('table.documents tbody tr').length === 6")
+    expect(page.locator("table.documents tbody tr")).to_have_count(6)
     with page.expect_download() as download:
         page.get_by_role("link", name="导出为 .xlsx").click()
     assert download.value.suggested_filename == "documents.xlsx"

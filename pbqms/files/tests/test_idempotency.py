@@ -233,7 +233,7 @@ def test_activity_record_sent_twice_records_once(client, users, tree):
         client.force_login(users[SECRETARY])
         url = reverse("activities:record_create", args=["B01"])
         assert 'name="submission_key"' in body(client.get(url))
-        post = {"kind": "committee", "held_on": RECORD_DAY.isoformat(), "start_time": "14:30", "place": "三楼",
+        post = {"kind": "assembly", "held_on": RECORD_DAY.isoformat(), "start_time": "14:30", "place": "三楼",
                 "topic": "研究五月份党建工作", "host": str(tree.m01.pk), "recorder": "", "minutes": "传达",
                 "resolutions": "", "attendee": [str(tree.m01.pk)], "present": [str(tree.m01.pk)],
                 f"reason-{tree.m01.pk}": "", "submission_key": KEY}
@@ -241,7 +241,7 @@ def test_activity_record_sent_twice_records_once(client, users, tree):
         second = client.post(url, post)
         assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
         assert ActivityRecord.objects.count() == 1
-        payload = {"unit": "B01", "kind": "committee", "held_on": "2026-05-13", "topic": "再研究",
+        payload = {"unit": "B01", "kind": "assembly", "held_on": "2026-05-13", "topic": "再研究",
                    "attendance": [{"member": tree.m01.pk, "present": True, "reason": ""}]}
         a = api_post(client, users[SECRETARY], "/api/v1/activities/records", payload, key="record-key-001")
         b = api_post(client, users[SECRETARY], "/api/v1/activities/records", payload, key="record-key-001")

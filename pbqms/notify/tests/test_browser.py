@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from pbqms.accounts.models import Role
 from pbqms.conftest import PASSWORD
@@ -45,7 +46,7 @@ def test_inbox_open_and_mark_all_read(page, users, tree):
     assert "别人的消息" not in page.locator("main").inner_text()
     shot(page, "inbox")
     page.click("#notify-read-all")
-    page.wait_for_function("document.querySelectorAll('.notify-item.unread').length === 0")
+    expect(page.locator(".notify-item.unread")).to_have_count(0)
     assert page.locator("#notify-read-all").is_disabled()
     shot(page, "inbox-read")
     page.locator("button.notify-title", has_text="党纠").click()

@@ -278,7 +278,7 @@ def test_ledger_filters_in_place(page, users, tree):
     assert total >= 20
     shot(page, "ledger")
     page.select_option("select[name=status]", "closed")
-    page.wait_for_function("document.querySelectorAll('#ledger-results tbody tr').length === 1")
+    expect(page.locator("#ledger-results tbody tr")).to_have_count(1)
     assert "status=closed" in page.url
     with page.expect_download() as download:
         page.locator("a", has_text=".xlsx").click()

@@ -373,7 +373,10 @@ def test_the_sweeps_queries_do_not_grow_with_the_notices(tree, users, django_ass
     assert result.notices_overdue and result.reminders and result.escalations and result.preventive_overdue
     undo(before)
     _notices(users, tree, 45)
-    with django_assert_max_num_queries(len(small)):
+    # SQLite binds at most 999 parameters a statement: Django splits the larger run's one bulk insert
+    # of notifications (ten columns since messages carry their kind) into two statements.
+    chunks = 1 if connection.vendor == "sqlite" else 0
+    with django_assert_max_num_queries(len(small) + chunks):
         result = sweep_deadlines(day)
     assert result.notices_overdue == 26 and result.escalations == 26 and result.preventive_overdue == 50
     assert result.reminders == 12  # B02 has nobody to remind
