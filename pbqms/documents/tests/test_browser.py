@@ -63,7 +63,7 @@ def test_list_filters_and_exports(page, users, book):
     expect(page.locator("table.documents tbody tr")).to_have_count(6)
     with page.expect_download() as download:
         page.get_by_role("link", name="导出为 .xlsx").click()
-    assert download.value.suggested_filename == "documents.xlsx"
+    assert download.value.suggested_filename == "体系文件.xlsx"
     shot(page, "list")
 
 
