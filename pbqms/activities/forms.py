@@ -147,6 +147,19 @@ class AttendanceSheet:
     def presence(self) -> dict[int, services.Presence]:
         return dict(self.posted)
 
+    def marks_only_readable(self, user: Any) -> bool:
+        """False (with the error) when someone marked beyond the sheet is a person the user may not
+        even read: refused without naming them. The services refuse the rest (not of this unit)."""
+        from pbqms import scope
+
+        if not self.extra_ids:
+            return True
+        readable = set(scope.members(user).filter(pk__in=self.extra_ids).values_list("pk", flat=True))
+        if set(self.extra_ids) - readable:
+            self.errors.append(_("Some of the people marked are not people of this unit."))
+            return False
+        return True
+
     @property
     def present_count(self) -> int:
         return sum(1 for r in self.rows if r.present)

@@ -221,12 +221,7 @@ def record_create(request: HttpRequest, code: str) -> HttpResponse:
                       people=unit_people(user, unit), initial=initial)
     sheet = AttendanceSheet(roster, request.POST if post else None)
     if post and form.is_valid():
-        readable = set(scope.members(user).filter(pk__in=sheet.extra_ids).values_list("pk", flat=True)) \
-            if sheet.extra_ids else set()
-        if set(sheet.extra_ids) - readable:
-            # people the user may not even read: refused without naming them
-            sheet.errors.append(_("Some of the people marked are not people of this unit."))
-        else:
+        if sheet.marks_only_readable(user):
             record = _save_record(request, unit, form, sheet)
             if record is not None:
                 messages.success(request, _("The activity was recorded: %(present)d of %(expected)d present.") % {
@@ -323,11 +318,7 @@ def record_attendance(request: HttpRequest, record_pk: int) -> HttpResponse:
     sheet = AttendanceSheet(roster, request.POST if post else None,
                             initial=None if post else selectors.attendance_of(record))
     if post and form.is_valid():
-        readable = set(scope.members(user).filter(pk__in=sheet.extra_ids).values_list("pk", flat=True)) \
-            if sheet.extra_ids else set()
-        if set(sheet.extra_ids) - readable:
-            sheet.errors.append(_("Some of the people marked are not people of this unit."))
-        else:
+        if sheet.marks_only_readable(user):
             try:
                 record = services.correct_attendance(user, record, sheet.presence(), form.cleaned_data["reason"])
             except ValidationError as e:
