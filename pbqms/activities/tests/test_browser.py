@@ -282,3 +282,31 @@ def test_a_record_book(page, users, tree, branch):
     page.wait_for_selector(".book-paper")
     assert "走进红色教育基地" in page.locator(".book-paper").inner_text()
     shot(page, "book")
+
+
+def test_correct_a_records_attendance_afterwards(page, users, tree, branch):
+    """The correction screen (20.1): the stored attendance comes ticked as recorded; an absence
+    entered by mistake is ticked present, the reason given, and the record's figures follow."""
+    record = ActivityRecord.objects.get(unit=tree.b01, kind=ActivityKind.THEME_DAY)
+    absent = branch["people"][3]
+    assert (record.present, record.expected) == (5, 6)
+    sign_in(page, "u_branch_secretary")
+    page.wait_for_url(page.base + "/")
+    page.goto(page.base + f"/activities/records/{record.pk}/attendance/")
+    row = page.locator(".att-row", has_text=absent.name)
+    expect(row.locator("input[name=present]")).not_to_be_checked()
+    page.locator("main button[type=submit].primary").click()
+    expect(page.get_by_text("请说明更正的原因。")).to_be_visible()  # no reason: refused, nothing changed
+    record.refresh_from_db()
+    assert record.present == 5
+    page.locator(".att-row", has_text=absent.name).locator("input[name=present]").check()
+    page.fill("input[name=reason]", "误记为缺席，本人当天准时参加")
+    shot(page, "attendance-correction")
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert_fits_the_phone(page)
+    shot(page, "attendance-correction-mobile")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("main button[type=submit].primary").click()
+    expect(page.locator(".msg-success")).to_be_visible()
+    record.refresh_from_db()
+    assert (record.present, record.expected) == (6, 6)
