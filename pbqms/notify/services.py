@@ -305,7 +305,9 @@ def retire(keys: Iterable[str]) -> int:
     for start in range(0, len(keys), BATCH):
         part = keys[start:start + BATCH]
         n += Notification.objects.filter(key__in=part, read_at__isnull=True).update(read_at=now)
-        Delivery.objects.filter(key__in=part, channel=Channel.EMAIL, status=DeliveryStatus.PENDING,
+        # held for a daily digest too: a superseded message must not reach tomorrow's digest
+        Delivery.objects.filter(key__in=part, channel=Channel.EMAIL,
+                                status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD],
                                 claimed_at__isnull=True).update(
             status=DeliveryStatus.FAILED, last_error="Superseded before it was sent.")
     return n

@@ -201,3 +201,17 @@ def test_a_robot_set_to_a_daily_digest_on_its_page(client, users, tree):
     assert "每日汇总" in r.content.decode()
     from pbqms.notify.models import ChatWebhook
     assert ChatWebhook.objects.get().pace == Pace.DAILY
+
+
+def test_a_superseded_message_leaves_the_daily_digest(users, tree, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    user = users[Role.BRANCH_SECRETARY]
+    user.email = "sec@example.com"
+    user.save(update_fields=["email"])
+    services.set_email_pace(user, Pace.DAILY)
+    for i in range(3):
+        services.notify(key=f"doc:v{i}:published", recipients=[user], title=f"新文件 {i}", body="", unit=tree.b01)
+    services.retire(["doc:v0:published"])
+    assert services.send_digests(dt.date(2026, 6, 1)) == 1
+    services.deliver_pending()
+    assert "新文件 1" in mail.outbox[0].body and "新文件 0" not in mail.outbox[0].body
