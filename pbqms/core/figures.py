@@ -30,7 +30,8 @@ def figure(value: Any, places: int = PLACES, *, trim: bool = False) -> str:
         return str(value)
     if trim and "." in text:
         text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "-0.0") else text
+    # a negative figure that rounds to zero is shown as zero ("0.0", never "-0.0" or "0" for "-0.04")
+    return text.lstrip("-") if Decimal(text) == 0 else text
 
 
 def tidy(text: str, places: int = PLACES) -> str:

@@ -38,7 +38,7 @@ CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 but tab, LF, CR; DEL; C1
 BIDI = "\u202a-\u202e\u2066-\u2069"
 INVISIBLE = "\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e"  # zero-width, joiners, marks, BOM, soft hyphen
 _BAD_MULTI = re.compile(f"[{CONTROL}{BIDI}]")
-_BAD_LINE = re.compile(f"[{CONTROL}\t\n\r{BIDI}]")
+_BAD_LINE = re.compile(f"[{CONTROL}\t\n\r\u2028\u2029{BIDI}]")  # line/paragraph separators break a line too
 _EMPTY = re.compile(f"^[\\s{INVISIBLE}]*$")
 _CLEAN = re.compile(f"[{CONTROL}{BIDI}]")
 
@@ -61,7 +61,7 @@ def check(value: Any, label: Any = None, *, max_length: int = SHORT, multiline: 
     text = "" if value is None else str(value)
     bad = (_BAD_MULTI if multiline else _BAD_LINE).search(text)
     if bad is not None:
-        if bad.group() in "\t\n\r":
+        if bad.group() in "\t\n\r\u2028\u2029":
             raise ValidationError(_("%(field)s must be on one line.") % {"field": _label(label)}, code="one_line")
         if "\u202a" <= bad.group() <= "\u2069":
             raise ValidationError(

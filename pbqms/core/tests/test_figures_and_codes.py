@@ -65,3 +65,9 @@ def test_every_record_type_of_the_audit_filter_is_translated(tree, english):
         labels = dict(record_type_choices())
     assert labels["assessment.itemresult"] == "单项得分"
     assert all(not label.isascii() for label in labels.values()), [v for v in labels.values() if v.isascii()]
+
+
+def test_a_negative_figure_that_rounds_to_zero_is_zero():
+    assert figure(-0.04) == "0.0"
+    assert figure(-0.004, 2) == "0.00"
+    assert figure(Decimal("-0.05")) == "-0.1"

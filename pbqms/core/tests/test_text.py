@@ -161,3 +161,13 @@ def test_roster_import_rows_are_checked(tree, tmp_path):
     assert {(2, "姓名"), (3, "姓名"), (4, "岗位")} <= where, result.errors
     assert any("阅读方向" in e["message"] for e in result.errors)
     assert state() == before
+
+
+@pytest.mark.parametrize("sep", ["\u2028", "\u2029"])
+def test_line_separators_break_a_one_line_text(sep):
+    from pbqms.core import text
+
+    with pytest.raises(ValidationError) as e:
+        text.check("第一" + sep + "第二", "Name")
+    assert e.value.code == "one_line"
+    assert text.check("第一" + sep + "第二", "Minutes", multiline=True, max_length=100)
