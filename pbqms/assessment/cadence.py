@@ -31,6 +31,7 @@ from pbqms.assessment.models import (
     Sheet,
     SheetKind,
     SheetStatus,
+    TargetKind,
 )
 from pbqms.assessment.schemes import departs, is_deduction, magnitude, signed
 from pbqms.audit.models import AuditAction
@@ -41,14 +42,17 @@ FACT_CAP = 300  # characters of carried reasons / evidence per score
 
 
 def close_months(today: dt.date | None = None) -> int:
-    """Close (publish) every monthly self-check whose month has ended; returns how many closed.
-    Running it again the same day, or on any later day, closes nothing twice."""
+    """Close (publish) every branch monthly self-check whose month has ended; returns how many
+    closed. Running it again the same day, or on any later day, closes nothing twice. A month once
+    closed and then reopened (a recorded correction) is left to the person who reopened it: the
+    job never undoes a reopening. Members' points plans keep their own pace."""
     from pbqms.assessment import results
 
     today = today or clock.today()
     closed = 0
-    due = list(Period.objects.filter(kind=PeriodKind.MONTH, ends_on__lt=today)
-               .exclude(status=PeriodStatus.PUBLISHED).values_list("pk", flat=True).order_by("ends_on", "pk"))
+    due = list(Period.objects.filter(kind=PeriodKind.MONTH, ends_on__lt=today, scheme__target_kind=TargetKind.BRANCH)
+               .exclude(status=PeriodStatus.PUBLISHED).exclude(steps__to_status=PeriodStatus.PUBLISHED)
+               .values_list("pk", flat=True).order_by("ends_on", "pk"))
     for pk in due:
         with transaction.atomic():
             period = Period.objects.select_for_update(of=("self",)).get(pk=pk)

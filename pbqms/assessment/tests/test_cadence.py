@@ -51,6 +51,14 @@ def test_months_close_at_their_end_once_by_a_daily_job(setup):
     assert setup.period(f"{YEAR}Q1").status == PeriodStatus.OPEN  # only months close by themselves
 
 
+def test_the_daily_job_never_undoes_a_reopening(setup, admin_user):
+    assert cadence.close_months(dt.date(YEAR, 3, 5)) == 2
+    january = setup.period(f"{YEAR}-01")
+    services.move_period(admin_user, january, PeriodStatus.OPEN, "补录一月自查")
+    assert cadence.close_months(dt.date(YEAR, 3, 6)) == 0
+    assert setup.period(f"{YEAR}-01").status == PeriodStatus.OPEN  # left to the person who reopened it
+
+
 def test_a_closed_month_refuses_a_late_self_check(setup, tree, users):
     secretary = users[Role.BRANCH_SECRETARY]
     cadence.close_months(dt.date(YEAR, 2, 3))
