@@ -232,14 +232,15 @@ def record_many(actor: Any, items: Sequence[RecordInput]) -> list[ActivityRecord
 
 def _refuse_twice(data: RecordInput, rows: Sequence[Row]) -> None:
     """A kind held several times a day (talks, lectures) is refused only when the same record is
-    entered twice: same unit, kind, day, topic and people. The unit's row is locked meanwhile, so
-    two saves of the same form cannot both pass."""
+    entered twice: same unit, kind, day, topic and people present (the whole branch is on every
+    lecture's sheet; who sat in the room tells one group's lecture from the other's). The unit's
+    row is locked meanwhile, so two saves of the same form cannot both pass."""
     Unit.objects.select_for_update().filter(pk=data.unit.pk).first()
-    people = {r.member.pk for r in rows}
+    people = {r.member.pk for r in rows if r.present}
     same = (ActivityRecord.objects.filter(unit=data.unit, kind=data.kind, held_on=data.held_on,
                                           topic=data.topic.strip()).prefetch_related("attendance"))
     for other in same:
-        if {a.member_id for a in other.attendance.all()} == people:
+        if {a.member_id for a in other.attendance.all() if a.present} == people:
             raise ValidationError(_("This %(activity)s is already recorded for %(unit)s on %(day)s with the same "
                                     "topic and people (record no. %(pk)d).") % {
                 "activity": ActivityKind(data.kind).label, "unit": data.unit.name, "day": data.held_on.isoformat(),

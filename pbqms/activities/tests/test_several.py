@@ -58,6 +58,23 @@ def test_a_lecture_to_two_groups_on_one_day(users, tree, people):
     assert (state("LECTURE_Q", tree, dt.date(2026, 4, 1)).done) == 2
 
 
+def test_one_lecture_topic_to_two_groups_each_on_the_full_sheet(users, tree, people):
+    """As the web form sends it: the whole branch on each sheet, only the group present."""
+    everyone = [tree.m01, *people]
+
+    def lecture(present):
+        return services.record_activity(users[Role.BRANCH_SECRETARY], services.RecordInput(
+            unit=tree.b01, kind=ActivityKind.PARTY_LECTURE, held_on=DAY, topic="党课：学习党章", host=tree.m01,
+            attendance={p.pk: services.Presence(p in present, "" if p in present else "在另一组听课")
+                        for p in everyone}))
+
+    lecture(everyone[:2])
+    lecture(everyone[2:])
+    assert ActivityRecord.objects.filter(kind=ActivityKind.PARTY_LECTURE, held_on=DAY).count() == 2
+    with pytest.raises(ValidationError):
+        lecture(everyone[2:])  # the second group's lecture entered again
+
+
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 def test_the_same_talk_entered_twice_is_refused(users, tree, people, lang):
     first = talk(users, tree, people[0])
