@@ -46,9 +46,10 @@ def attendance_rate(unit_ids: Iterable[int], start: dt.date, end: dt.date) -> di
 def filed_in_advance(unit_ids: Iterable[int], start: dt.date, end: dt.date) -> dict[int, Decimal | None]:
     """Share of the unit's own activities held in [start, end] that were filed in a plan in advance
     (活动计划报备, "由事后检查变为事前监督"): a record counts when a line of the unit's plan for a
-    period holding its day, of its kind, was filed on or before the day it was held and not late
-    (补报). Each line answers for one record (the earliest filed first), so one line filed in
-    advance does not cover a second meeting. None: nothing held. For an item like 会前未报备."""
+    period holding its day, of its kind, was filed on or before the day it was held, not late
+    (补报) and not dropped from the plan by that day. Each line answers for one record (the earliest
+    filed first), so one line filed in advance does not cover a second meeting. None: nothing held.
+    For an item like 会前未报备."""
     from .models import PlannedActivity
 
     ids = list(unit_ids)
@@ -56,18 +57,22 @@ def filed_in_advance(unit_ids: Iterable[int], start: dt.date, end: dt.date) -> d
                 .values_list("unit_id", "kind", "held_on").order_by("held_on", "id"))
     lines = list(PlannedActivity.every_version.filter(
         plan__unit_id__in=ids, plan__period_end__gte=start, plan__period_start__lte=end, late=False)
-        .values_list("plan__unit_id", "kind", "plan__period_start", "plan__period_end", "filed_at", "pk")
+        .values_list("plan__unit_id", "kind", "plan__period_start", "plan__period_end", "filed_at",
+                     "superseded_at", "pk")
         .order_by("filed_at", "pk"))
-    by_key: dict[tuple[int, str], list[tuple[dt.date, dt.date, dt.date, int]]] = {}
-    for unit_id, kind, p_start, p_end, filed_at, pk in lines:
-        by_key.setdefault((unit_id, kind), []).append((p_start, p_end, timezone.localdate(filed_at), pk))
+    by_key: dict[tuple[int, str], list[tuple[dt.date, dt.date, dt.date, dt.date | None, int]]] = {}
+    for unit_id, kind, p_start, p_end, filed_at, dropped_at, pk in lines:
+        by_key.setdefault((unit_id, kind), []).append(
+            (p_start, p_end, timezone.localdate(filed_at), timezone.localdate(dropped_at) if dropped_at else None, pk))
     held: dict[int, int] = {}
     ahead: dict[int, int] = {}
     used: set[int] = set()
     for unit_id, kind, day in recs:
         held[unit_id] = held.get(unit_id, 0) + 1
-        for p_start, p_end, filed_on, pk in by_key.get((unit_id, kind), []):
-            if pk not in used and p_start <= day <= p_end and filed_on <= day:
+        for p_start, p_end, filed_on, dropped_on, pk in by_key.get((unit_id, kind), []):
+            # a line dropped on or before the day no longer announced the meeting
+            if pk not in used and p_start <= day <= p_end and filed_on <= day and (dropped_on is None
+                                                                                  or dropped_on > day):
                 used.add(pk)
                 ahead[unit_id] = ahead.get(unit_id, 0) + 1
                 break

@@ -93,6 +93,14 @@ def test_filed_in_advance_metric(secretary, tree):
     assert got == {tree.b01.pk: Decimal("33.3"), tree.b02.pk: None}
 
 
+def test_a_line_dropped_before_the_meeting_announced_nothing(secretary, tree):
+    file(secretary, tree, dt.date(2026, 4, 28), COMMITTEE, THEME)
+    file(secretary, tree, dt.date(2026, 5, 2), THEME)  # the committee meeting dropped from the plan
+    held(secretary, tree, ActivityKind.COMMITTEE_MEETING, dt.date(2026, 5, 12))
+    got = core_metrics.get("activities.filed_in_advance").compute([tree.b01.pk], *MAY)
+    assert got == {tree.b01.pk: Decimal("0.0")}
+
+
 def test_a_line_covers_one_meeting_only(secretary, tree):
     file(secretary, tree, dt.date(2026, 4, 28), (ActivityKind.HEART_TALK, dt.date(2026, 5, 12), "谈心谈话"))
     with clock.as_of(dt.date(2026, 5, 20)):
